@@ -1,0 +1,1 @@
+"""The sweep engine and the `hpo` command line."""

@@ -1,0 +1,121 @@
+"""The `hpo` command line. Bad input: one `error:` line on stderr and exit status 2, nothing written."""
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+
+from pipelines.errors import INPUT_ERRORS, UsageError
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse, but a usage mistake is one `error:` line instead of usage text plus a message."""
+
+    def error(self, message: str):
+        raise UsageError(f"{message} (see '{self.prog} --help')")
+
+
+def _number(kind):
+    def parse(text: str):
+        try:
+            return kind(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected {'an integer' if kind is int else 'a number'}, "
+                                             f"got {text!r}") from None
+    parse.__name__ = kind.__name__
+    return parse
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="hpo", description="Distributed hyperparameter sweeps for PyTorch: "
+                     "Ray Tune + Optuna + ASHA, recorded in MLflow.")
+    commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+
+    commands.add_parser("tasks", help="list the tasks, their default data and metrics")
+
+    run = commands.add_parser("run", help="run a sweep")
+    run.add_argument("task")
+    run.add_argument("--trials", type=_number(int), default=20, help="trials to run (default 20)")
+    run.add_argument("--max-epochs", type=_number(int), help="cap on a trial's epochs; ASHA's max_t")
+    run.add_argument("--concurrency", type=_number(int), help="trials at once (default: as many as CPUs fit)")
+    run.add_argument("--cpus-per-trial", type=_number(float), default=1.0, help="CPUs per trial (default 1)")
+    run.add_argument("--gpus-per-trial", type=_number(float), default=0.0,
+                     help="GPUs per trial, fractional to pack trials on a GPU (default 0)")
+    run.add_argument("--space", help="YAML file overriding params of the task's search space")
+    run.add_argument("--data", help="your data: a CSV for the tabular tasks")
+    run.add_argument("--target", help="the column of --data to predict")
+    run.add_argument("--dataset", help="a named data set besides the default (regression: california_housing)")
+    run.add_argument("--data-dir", help="where a downloadable data set is cached")
+    run.add_argument("--name", help="the sweep's name (default TASK-<timestamp>)")
+    run.add_argument("--seed", type=_number(int), default=0, help="seeds sampler, splits and trials (default 0)")
+    run.add_argument("--time-budget", type=_number(float), help="seconds; then no new trials, running ones stop")
+    run.add_argument("--search", default="tpe", help="tpe (default) or random")
+    run.add_argument("--scheduler", default="asha", help="asha (default) or fifo")
+    run.add_argument("--address", help="a Ray cluster to run on: auto or HOST:PORT (default: a local Ray)")
+    run.add_argument("--tracking-uri", help="MLflow store (default $MLFLOW_TRACKING_URI or ./mlflow.db)")
+    run.add_argument("--storage", help="Ray Tune storage folder (default ./ray_results)")
+
+    best = commands.add_parser("best", help="the best trials of a sweep")
+    best.add_argument("name")
+    best.add_argument("--top", type=_number(int), default=5, help="how many trials (default 5)")
+    best.add_argument("--tracking-uri", help="MLflow store (default $MLFLOW_TRACKING_URI or ./mlflow.db)")
+    return parser
+
+
+def cmd_tasks(args) -> int:
+    from pipelines.progress import format_table
+    from pipelines.registry import TASKS
+
+    rows = [[name, r.task.default_data, f"{r.task.metric} ({r.task.mode})", ", ".join(r.task.metrics)]
+            for name, r in TASKS.items()]
+    print(format_table(["task", "default data", "objective", "also reported"], rows))
+    return 0
+
+
+def cmd_run(args) -> int:
+    from pipelines.report import print_summary
+    from pipelines.settings import SweepSettings
+    from pipelines.sweep import run_sweep
+
+    settings = SweepSettings(**{k: v for k, v in vars(args).items() if k != "command"})
+    outcome = run_sweep(settings)
+    print_summary(outcome)
+    if outcome.best is None:
+        print(f"error: every trial of sweep {outcome.name!r} failed; see the hpo.error tags of its runs",
+              file=sys.stderr)
+        return 1
+    return 0
+
+
+def cmd_best(args) -> int:
+    from pipelines.report import print_leaderboard
+
+    if args.top < 1:
+        raise UsageError(f"The --top must be an integer > 0, got {args.top}.")
+    print_leaderboard(args.name, args.top, args.tracking_uri)
+    return 0
+
+
+COMMANDS = {"tasks": cmd_tasks, "run": cmd_run, "best": cmd_best}
+
+
+def main(argv: list[str] | None = None) -> int:
+    try:
+        args = build_parser().parse_args(argv)
+        return COMMANDS[args.command](args)
+    except INPUT_ERRORS as exc:
+        print(f"error: {' '.join(str(exc).split())}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("error: interrupted", file=sys.stderr)
+        return 130
+    finally:
+        sys.stdout.flush()
+
+
+def entry_point() -> None:
+    sys.exit(main())
+
+
+if __name__ == "__main__":
+    entry_point()

@@ -1,0 +1,85 @@
+"""What the terminal shows: a compact live line while a sweep runs, and a summary table at the end."""
+from __future__ import annotations
+
+import math
+import sys
+import time
+
+from ray.tune import Callback
+
+TTY_REFRESH_SECONDS = 0.5    # how often the live line is redrawn on a terminal
+LOG_REFRESH_SECONDS = 15.0   # without a terminal, a line this often (and one per finished trial)
+
+
+class LiveView(Callback):
+    """Counts trials by outcome and keeps the best so far, from Tune's events."""
+
+    def __init__(self, total: int, metrics: tuple[str, ...], number_of, stream=None):
+        self.total = total
+        self.metrics = metrics
+        self.number_of = number_of
+        self.stream = stream or sys.stderr
+        self.tty = self.stream.isatty()
+        self.started = time.monotonic()
+        self.last_draw = 0.0
+        self.outcomes: dict[str, str] = {}     # trial id -> completed / early_stopped / failed
+        self.running = 0
+        self.best: tuple[float, str, dict] | None = None
+
+    def on_trial_result(self, iteration, trials, trial, result, **info):
+        value = result.get("best_val_loss")
+        if isinstance(value, float) and math.isfinite(value) and (self.best is None or value < self.best[0]):
+            self.best = (value, trial.trial_id, result)
+
+    def on_trial_complete(self, iteration, trials, trial, **info):
+        self.outcomes[trial.trial_id] = "completed" if trial.last_result.get("final") else "early_stopped"
+        self.draw(force=not self.tty)
+
+    def on_trial_error(self, iteration, trials, trial, **info):
+        self.outcomes[trial.trial_id] = "failed"
+        self.draw(force=not self.tty)
+
+    def on_step_end(self, iteration, trials, **info):
+        self.running = sum(1 for t in trials if t.status == "RUNNING")
+        self.draw()
+
+    def on_experiment_end(self, trials, **info):
+        self.draw(force=True)
+        if self.tty:
+            self.stream.write("\n")
+            self.stream.flush()
+
+    def line(self) -> str:
+        counts = {k: sum(1 for v in self.outcomes.values() if v == k) for k in ("completed", "early_stopped", "failed")}
+        text = (f"[{time.monotonic() - self.started:6.1f}s] trials {len(self.outcomes)}/{self.total} done "
+                f"({counts['completed']} completed, {counts['early_stopped']} stopped early, "
+                f"{counts['failed']} failed), {self.running} running")
+        if self.best is not None:
+            value, trial_id, result = self.best
+            number = self.number_of(trial_id)
+            extra = "".join(f", {m} {result[m]:.4g}" for m in self.metrics if isinstance(result.get(m), float))
+            text += f" | best val_loss {value:.4g} (trial-{number:03d}{extra})" if number is not None else ""
+        return text
+
+    def draw(self, force: bool = False) -> None:
+        now = time.monotonic()
+        if not force and now - self.last_draw < (TTY_REFRESH_SECONDS if self.tty else LOG_REFRESH_SECONDS):
+            return
+        self.last_draw = now
+        self.stream.write(f"\r{self.line()}\033[K" if self.tty else self.line() + "\n")
+        self.stream.flush()
+
+
+def format_table(headers: list[str], rows: list[list]) -> str:
+    """A plain aligned text table."""
+    def cell(value) -> str:
+        if isinstance(value, float):
+            return f"{value:.4g}"
+        return "" if value is None else str(value)
+
+    cells = [[cell(v) for v in row] for row in rows]
+    widths = [max(len(h), *(len(r[i]) for r in cells)) if cells else len(h) for i, h in enumerate(headers)]
+    lines = ["  ".join(h.ljust(w) for h, w in zip(headers, widths)).rstrip(),
+             "  ".join("-" * w for w in widths)]
+    lines += ["  ".join(c.ljust(w) for c, w in zip(row, widths)).rstrip() for row in cells]
+    return "\n".join(lines)

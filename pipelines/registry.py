@@ -1,0 +1,34 @@
+"""The one place that maps task names to their trainable and default search space.
+
+Adding a task: write trainables/NAME.py (with a TASK), search_spaces/NAME.py (with define), add one
+line below, and list the task in the README.
+"""
+from dataclasses import dataclass
+from typing import Callable
+
+from search_spaces import binary as binary_space
+from search_spaces import multiclass as multiclass_space
+from search_spaces import regression as regression_space
+from trainables import binary, multiclass, regression
+from trainables.task import Task
+
+
+@dataclass(frozen=True)
+class Registered:
+    task: Task
+    define_space: Callable  # (search_spaces.space.Space) -> config dict
+
+
+TASKS: dict[str, Registered] = {
+    "binary": Registered(binary.TASK, binary_space.define),
+    "multiclass": Registered(multiclass.TASK, multiclass_space.define),
+    "regression": Registered(regression.TASK, regression_space.define),
+}
+
+
+def get(name: str) -> Registered:
+    from pipelines.errors import UsageError
+
+    if name not in TASKS:
+        raise UsageError(f"Unknown task {name!r}; choose one of {', '.join(TASKS)}.")
+    return TASKS[name]

@@ -1,0 +1,110 @@
+"""A Ray Tune searcher that drives an Optuna study by ask-and-tell, with a define-by-run space.
+
+Ray's own OptunaSearch tells Optuna that a trial ASHA stopped is COMPLETE with its low-budget value,
+which misleads TPE. Here such a trial is told PRUNED, after its per-epoch values were reported as
+intermediate values; a trial that ended itself (epoch budget or patience) is COMPLETE with its best
+val_loss, and a trial that raised is FAIL. The study lives in an SQLite file, so it outlasts the sweep.
+"""
+from __future__ import annotations
+
+import json
+import math
+import warnings
+from typing import Callable
+
+import optuna
+from optuna.trial import TrialState
+from ray.tune.search import Searcher
+
+from search_spaces.space import ParamSpec, Space
+
+
+def make_sampler(search: str, seed: int, trials: int) -> optuna.samplers.BaseSampler:
+    if search == "random":
+        return optuna.samplers.RandomSampler(seed=seed)
+    with warnings.catch_warnings():  # multivariate/group are flagged experimental
+        warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
+        # Random start-up trials: Optuna's 10, fewer for a small budget so TPE gets to work.
+        return optuna.samplers.TPESampler(seed=seed, n_startup_trials=max(3, min(10, trials // 3)),
+                                          multivariate=True, group=True, constant_liar=True)
+
+
+def open_study(name: str, storage_url: str, sampler, mode: str) -> optuna.Study:
+    return optuna.create_study(study_name=name, storage=storage_url, sampler=sampler, load_if_exists=True,
+                               direction="minimize" if mode == "min" else "maximize")
+
+
+class OptunaStudySearcher(Searcher):
+    def __init__(self, study: optuna.Study, define: Callable[[Space], dict], *, metric: str, mode: str,
+                 seed: int, overrides: dict[str, ParamSpec] | None = None, caps: dict | None = None):
+        super().__init__(metric=metric, mode=mode)
+        self.study = study
+        self.define = define
+        self.seed = seed
+        self.overrides = overrides or {}
+        self.caps = caps or {}
+        self.live: dict[str, optuna.Trial] = {}     # Ray trial id -> its running Optuna trial
+        self.numbers: dict[str, int] = {}           # Ray trial id -> Optuna trial number, kept
+        self.last_step: dict[str, int] = {}         # Ray trial id -> last epoch told to Optuna
+
+    def suggest(self, trial_id: str) -> dict:
+        trial = self.study.ask()
+        config = self.define(Space(trial, self.overrides, self.caps))
+        config["seed"] = self.seed + trial.number  # each trial its own seed, logged with its params
+        self.live[trial_id] = trial
+        self.numbers[trial_id] = trial.number
+        return config
+
+    def number_of(self, trial_id: str) -> int | None:
+        return self.numbers.get(trial_id)
+
+    def trial_dirname(self, trial) -> str:
+        """Ray Tune's folder of a trial, named like its MLflow run."""
+        number = self.number_of(trial.trial_id)
+        return f"trial-{number:03d}_{trial.trial_id}" if number is not None else f"trial_{trial.trial_id}"
+
+    def on_trial_result(self, trial_id: str, result: dict) -> None:
+        value, step = result.get(self.metric), result.get("epoch")
+        trial = self.live.get(trial_id)
+        if trial is None or step is None or value is None or not math.isfinite(value):
+            return
+        if int(step) > self.last_step.get(trial_id, 0):
+            trial.report(float(value), int(step))
+            self.last_step[trial_id] = int(step)
+
+    def on_trial_complete(self, trial_id: str, result: dict | None = None, error: bool = False) -> None:
+        if result and not error:
+            # The result on which ASHA says stop reaches only this method, not on_trial_result.
+            self.on_trial_result(trial_id, result)
+        trial = self.live.pop(trial_id, None)
+        self.last_step.pop(trial_id, None)
+        if trial is None:
+            return
+        if error:
+            self.study.tell(trial, state=TrialState.FAIL)
+        elif result and result.get("final") and math.isfinite(result.get("best_val_loss", math.nan)):
+            self.study.tell(trial, float(result["best_val_loss"]))
+        else:
+            # Stopped from outside before its own end (ASHA, the time budget): its value is the
+            # last intermediate value, and TPE weighs it as a pruned trial.
+            self.study.tell(trial, state=TrialState.PRUNED)
+
+    # Tune saves the searcher with its experiment state; the study itself is already on disk.
+    def save(self, checkpoint_path: str) -> None:
+        with open(checkpoint_path, "w") as f:
+            json.dump({"numbers": self.numbers, "live": {k: t.number for k, t in self.live.items()}}, f)
+
+    def restore(self, checkpoint_path: str) -> None:
+        with open(checkpoint_path) as f:
+            state = json.load(f)
+        self.numbers = state["numbers"]
+        by_number = {t.number: t for t in self.study.get_trials(deepcopy=False)}
+        self.live = {k: optuna.Trial(self.study, by_number[n]._trial_id) for k, n in state["live"].items()
+                     if n in by_number and by_number[n].state == TrialState.RUNNING}
+        self.last_step = {k: max(by_number[self.numbers[k]].intermediate_values, default=0) for k in self.live}
+
+    def __getstate__(self):
+        # Tune pickles its search algorithm; live Optuna trials hold a storage connection.
+        state = dict(self.__dict__)
+        state["live"] = {}
+        return state

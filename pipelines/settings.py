@@ -1,0 +1,86 @@
+"""A sweep's settings: every default in one place, and the checks made before anything starts."""
+from __future__ import annotations
+
+import os
+import re
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+from pipelines.errors import UsageError
+
+SEARCHES = ("tpe", "random")
+SCHEDULERS = ("asha", "fifo")
+NAME_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$")
+
+
+@dataclass
+class SweepSettings:
+    task: str
+    trials: int = 20                    # how many trials the searcher proposes
+    max_epochs: int | None = None       # caps the space's epochs and is ASHA's max_t; None: the space's top
+    concurrency: int | None = None      # trials at once; None: as many as the cluster's CPUs hold
+    cpus_per_trial: float = 1.0         # CPUs Ray reserves per trial; also the trial's torch threads
+    gpus_per_trial: float = 0.0         # fractional GPUs pack several trials on one GPU
+    space: str | None = None            # a YAML file overriding params of the task's default space
+    data: str | None = None             # a user's data file (or folder)
+    target: str | None = None           # the column to predict in --data
+    dataset: str | None = None          # a named data set besides the task's default
+    data_dir: str | None = None         # where a downloadable data set is cached
+    name: str | None = None             # the sweep's name; None: TASK-<timestamp>
+    seed: int = 0                       # seeds the sampler, the data splits and each trial
+    time_budget: float | None = None    # seconds after which no trial starts and running ones stop
+    search: str = "tpe"                 # tpe (Optuna's TPE) or random
+    scheduler: str = "asha"             # asha (early stopping on epochs) or fifo (none)
+    address: str | None = None          # an existing Ray cluster ("auto", HOST:PORT); None: a local Ray
+    tracking_uri: str | None = None     # MLflow store; None: MLFLOW_TRACKING_URI or ./mlflow.db
+    storage: str | None = None          # Ray Tune storage; None: ./ray_results
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+
+def check_settings(s: SweepSettings) -> SweepSettings:
+    """Raise UsageError for a value no sweep can use; fill in the defaults that depend on the moment."""
+    def positive(flag: str, value, integer: bool = True, allow_zero: bool = False):
+        if value is None:
+            return
+        bad = (value < 0) if allow_zero else (value <= 0)
+        if bad or (integer and int(value) != value):
+            kind = "an integer" if integer else "a number"
+            raise UsageError(f"The {flag} must be {kind} {'>= 0' if allow_zero else '> 0'}, got {value}.")
+
+    positive("--trials", s.trials)
+    positive("--max-epochs", s.max_epochs)
+    positive("--concurrency", s.concurrency)
+    positive("--cpus-per-trial", s.cpus_per_trial, integer=False)
+    positive("--gpus-per-trial", s.gpus_per_trial, integer=False, allow_zero=True)
+    positive("--time-budget", s.time_budget, integer=False)
+    if s.gpus_per_trial > 1 and s.gpus_per_trial != int(s.gpus_per_trial):
+        raise UsageError(f"The --gpus-per-trial above 1 must be a whole number, got {s.gpus_per_trial}.")
+    if s.search not in SEARCHES:
+        raise UsageError(f"The --search must be one of {', '.join(SEARCHES)}, got {s.search!r}.")
+    if s.scheduler not in SCHEDULERS:
+        raise UsageError(f"The --scheduler must be one of {', '.join(SCHEDULERS)}, got {s.scheduler!r}.")
+    if s.target is not None and s.data is None:
+        raise UsageError("--target names a column of --data; give --data FILE too.")
+    if s.name is None:
+        s.name = f"{s.task}-{time.strftime('%Y%m%d-%H%M%S')}"
+    if not NAME_PATTERN.match(s.name):
+        raise UsageError(f"The --name must be letters, digits, '.', '_' or '-' (at most 128), got {s.name!r}.")
+    s.storage = str(Path(s.storage or "ray_results").expanduser().resolve())
+    check_storage(Path(s.storage), s.name)
+    return s
+
+
+def check_storage(storage: Path, name: str) -> None:
+    """The storage folder must be writable and must not already hold a sweep of this name."""
+    existing = storage
+    while not existing.exists():
+        existing = existing.parent
+    if not existing.is_dir() or not os.access(existing, os.W_OK | os.X_OK):
+        raise UsageError(f"The --storage '{storage}' cannot be written (its nearest existing folder is "
+                         f"'{existing}'); choose a writable folder.")
+    if (storage / name).exists():
+        raise UsageError(f"A sweep named {name!r} already exists in '{storage}'; continue it with "
+                         f"'hpo resume {name}' or choose another --name.")

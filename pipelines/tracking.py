@@ -1,0 +1,175 @@
+"""MLflow: where the store is, the sweep's parent run, and one nested child run per trial.
+
+All writes happen in the driver process through one MlflowClient: trials never talk to MLflow, so a
+SQLite store has a single writer and no lock errors, and the same code works with a remote server.
+Per-epoch metrics are buffered and sent with log_batch every few seconds and when a trial ends.
+"""
+from __future__ import annotations
+
+import math
+import os
+import time
+from pathlib import Path
+from urllib.parse import urlparse
+
+from ray.tune import Callback
+
+from pipelines.errors import UsageError
+
+FLUSH_SECONDS = 2.0          # how stale the UI's per-epoch metrics may get while a sweep runs
+MAX_BATCH = 1000             # MLflow's limit of metrics in one log_batch call
+SCHEMES = ("sqlite", "http", "https", "file", "postgresql", "mysql", "databricks")
+
+
+def resolve_tracking_uri(flag: str | None) -> str:
+    """--tracking-uri, else MLFLOW_TRACKING_URI, else sqlite:///<cwd>/mlflow.db; sqlite paths made absolute.
+
+    Absolute matters: trials and tools may run with another working directory, and a relative sqlite
+    path would quietly make a second store there.
+    """
+    uri = flag or os.environ.get("MLFLOW_TRACKING_URI") or f"sqlite:///{Path.cwd() / 'mlflow.db'}"
+    scheme = urlparse(uri).scheme
+    if scheme not in SCHEMES:
+        raise UsageError(f"The --tracking-uri {uri!r} has an unsupported scheme {scheme!r}; "
+                         f"use one of {', '.join(SCHEMES)} (e.g. sqlite:///path/mlflow.db or http://host:5000).")
+    if scheme == "sqlite":
+        path = Path(uri[len("sqlite:///"):]) if uri.startswith("sqlite:///") else None
+        if path is None or not str(path):
+            raise UsageError(f"The --tracking-uri {uri!r} must look like sqlite:///path/to/mlflow.db.")
+        path = path if path.is_absolute() else Path.cwd() / path
+        if not path.parent.is_dir():
+            raise UsageError(f"The folder of the --tracking-uri database '{path.parent}' does not exist.")
+        uri = f"sqlite:///{path}"
+    return uri
+
+
+def artifact_location(tracking_uri: str, experiment: str) -> str | None:
+    """Artifacts of a SQLite store sit beside the database file, not in whatever cwd a run has."""
+    if not tracking_uri.startswith("sqlite:///"):
+        return None  # a server or database store decides for itself
+    return (Path(tracking_uri[len("sqlite:///"):]).parent / "mlartifacts" / experiment).as_uri()
+
+
+def client_for(tracking_uri: str):
+    import mlflow
+    from mlflow.tracking import MlflowClient
+
+    mlflow.set_tracking_uri(tracking_uri)
+    return MlflowClient(tracking_uri)
+
+
+def experiment_id(client, name: str, tracking_uri: str) -> str:
+    experiment = client.get_experiment_by_name(name)
+    if experiment is not None:
+        return experiment.experiment_id
+    return client.create_experiment(name, artifact_location=artifact_location(tracking_uri, name))
+
+
+def params_of(config: dict) -> list:
+    from mlflow.entities import Param
+
+    return [Param(str(k), str(v)) for k, v in config.items()]
+
+
+class TrialLogger(Callback):
+    """Ray Tune callback: a child run per trial under the sweep's parent run, metrics batched.
+
+    The trial's status tag is `completed` when it ended by itself (its epoch budget or its patience),
+    `early_stopped` when the scheduler or the sweep stopped it first, `failed` when it raised.
+    """
+
+    def __init__(self, client, experiment: str, parent_run_id: str, sweep: str, task: str,
+                 metric_names: tuple[str, ...], number_of):
+        self.client = client
+        self.experiment = experiment
+        self.parent_run_id = parent_run_id
+        self.sweep = sweep
+        self.task = task
+        self.metric_names = ("train_loss", "val_loss", "best_val_loss") + tuple(metric_names)
+        self.number_of = number_of            # Ray trial id -> Optuna trial number
+        self.runs: dict[str, str] = {}        # Ray trial id -> MLflow run id
+        self.pending: dict[str, list] = {}    # MLflow run id -> metrics not yet sent
+        self.tagged: set[str] = set()         # trials whose node tags are set
+        self.last_flush = time.monotonic()
+
+    def run_name(self, trial) -> str:
+        number = self.number_of(trial.trial_id)
+        return f"trial-{number:03d}" if number is not None else trial.trial_id
+
+    def on_trial_start(self, iteration, trials, trial, **info):
+        if trial.trial_id in self.runs:
+            return
+        from mlflow.entities import RunTag
+
+        run = self.client.create_run(self.experiment, run_name=self.run_name(trial), tags={
+            "mlflow.parentRunId": self.parent_run_id, "hpo.sweep": self.sweep, "hpo.task": self.task,
+            "hpo.role": "trial", "hpo.trial_id": trial.trial_id, "hpo.status": "running"})
+        run_id = run.info.run_id
+        self.runs[trial.trial_id] = run_id
+        self.pending[run_id] = []
+        number = self.number_of(trial.trial_id)
+        tags = [RunTag("hpo.optuna_trial", str(number))] if number is not None else []
+        self.client.log_batch(run_id, params=params_of(trial.config), tags=tags)
+
+    def on_trial_result(self, iteration, trials, trial, result, **info):
+        from mlflow.entities import Metric, RunTag
+
+        run_id = self.runs.get(trial.trial_id)
+        if run_id is None:
+            return
+        if trial.trial_id not in self.tagged and "node_id" in result:
+            self.tagged.add(trial.trial_id)
+            self.client.log_batch(run_id, tags=[RunTag("ray.node_id", str(result["node_id"])),
+                                                RunTag("hpo.device", str(result.get("device", "cpu")))])
+        step, stamp = int(result.get("epoch", result.get("training_iteration", 0))), int(time.time() * 1000)
+        batch = self.pending[run_id]
+        for name in self.metric_names:
+            value = result.get(name)
+            if isinstance(value, (int, float)) and math.isfinite(value):
+                batch.append(Metric(name, float(value), stamp, step))
+        if "time_this_iter_s" in result:
+            batch.append(Metric("epoch_time_s", float(result["time_this_iter_s"]), stamp, step))
+
+    def on_step_end(self, iteration, trials, **info):
+        if time.monotonic() - self.last_flush >= FLUSH_SECONDS:
+            self.flush()
+
+    def flush(self, run_id: str | None = None) -> None:
+        for rid in [run_id] if run_id else list(self.pending):
+            batch = self.pending.get(rid)
+            while batch:
+                self.client.log_batch(rid, metrics=batch[:MAX_BATCH])
+                del batch[:MAX_BATCH]
+        if run_id is None:
+            self.last_flush = time.monotonic()
+
+    def finish(self, trial, status: str, error: str | None = None) -> None:
+        run_id = self.runs.get(trial.trial_id)
+        if run_id is None:
+            return
+        from mlflow.entities import RunTag
+
+        self.flush(run_id)
+        tags = [RunTag("hpo.status", status)]
+        if error:
+            tags.append(RunTag("hpo.error", error[:5000]))
+        self.client.log_batch(run_id, tags=tags)
+        self.client.set_terminated(run_id, "FAILED" if status == "failed" else "FINISHED")
+        self.pending.pop(run_id, None)
+
+    def on_trial_complete(self, iteration, trials, trial, **info):
+        self.finish(trial, "completed" if trial.last_result.get("final") else "early_stopped")
+
+    def on_trial_error(self, iteration, trials, trial, **info):
+        self.finish(trial, "failed", error_summary(trial))
+
+    def on_experiment_end(self, trials, **info):
+        self.flush()
+
+
+def error_summary(trial) -> str:
+    """The last line of a failed trial's error (the exception and its message)."""
+    error = trial.get_error() if hasattr(trial, "get_error") else None
+    text = str(error or "unknown error").strip().splitlines()
+    lines = [line for line in text if line.strip()]
+    return lines[-1].strip() if lines else "unknown error"

@@ -1,0 +1,23 @@
+"""The params every MLP task searches: the default ranges, in one place."""
+from search_spaces.space import Space
+from trainables.mlp import ACTIVATIONS
+from trainables.optimizers import DENSE_OPTIMIZERS
+
+MAX_LAYERS = 8      # a sanity limit on a user's n_layers range
+MAX_WIDTH = 4096
+
+
+def mlp_params(space: Space) -> dict:
+    config = {
+        "batch_size": space.categorical("batch_size", [16, 32, 64, 128], minimum=1),  # rows per step
+        "epochs": space.int("epochs", 5, 50, minimum=1),                              # passes over train
+        "lr": space.float("lr", 1e-4, 1e-1, log=True, above=0),
+        "optimizer": space.categorical("optimizer", list(DENSE_OPTIMIZERS), allowed=DENSE_OPTIMIZERS),
+        "n_layers": space.int("n_layers", 1, 3, minimum=1, maximum=MAX_LAYERS),      # hidden layers
+    }
+    for i in range(config["n_layers"]):  # one width per hidden layer, conditional on n_layers
+        config[f"n_units_l{i}"] = space.int(f"n_units_l{i}", 8, 256, log=True, minimum=1, maximum=MAX_WIDTH)
+    config["activation"] = space.categorical("activation", list(ACTIVATIONS), allowed=ACTIVATIONS)
+    config["dropout"] = space.float("dropout", 0.0, 0.5, minimum=0.0, maximum=0.95)
+    config["weight_decay"] = space.float("weight_decay", 1e-6, 1e-2, log=True, minimum=0.0)
+    return config

@@ -1,0 +1,7 @@
+"""The default search space of the multiclass task."""
+from search_spaces.mlp import mlp_params
+from search_spaces.space import Space
+
+
+def define(space: Space) -> dict:
+    return mlp_params(space)

@@ -1,0 +1,63 @@
+"""The shared epoch loop: reports, patience, checkpoint round trip, divergence."""
+import math
+
+import pytest
+import torch
+
+from trainables import binary
+from trainables.loop import PATIENCE, Diverged
+from trainables.reporting import MemoryIO
+from trainables.task import DataRequest
+
+CONFIG = {"batch_size": 32, "epochs": 6, "lr": 0.01, "optimizer": "Adam", "n_layers": 1, "n_units_l0": 16,
+          "activation": "ReLU", "dropout": 0.0, "weight_decay": 0.0, "seed": 3}
+
+
+@pytest.fixture(scope="module")
+def data():
+    return binary.load_data(DataRequest(seed=0))
+
+
+def test_one_report_per_epoch_with_final_on_the_last(data):
+    io = MemoryIO()
+    binary.TASK.train(CONFIG, data, io)
+    assert [r["epoch"] for r in io.results] == list(range(1, 7))
+    assert [r["final"] for r in io.results] == [False] * 5 + [True]
+    assert {"train_loss", "val_loss", "val_acc", "best_val_loss"} <= set(io.results[0])
+    assert io.results[-1]["best_val_loss"] == min(r["val_loss"] for r in io.results)
+    assert io.results[-1]["val_acc"] > 0.9
+
+
+def test_patience_ends_a_trial_that_stops_improving(data):
+    io = MemoryIO()
+    binary.TASK.train({**CONFIG, "epochs": 200, "lr": 0.05}, data, io)
+    assert len(io.results) < 200 and io.results[-1]["final"]
+    best_epoch = min(io.results, key=lambda r: r["val_loss"])["epoch"]
+    assert len(io.results) - best_epoch >= PATIENCE - 1
+
+
+def test_resuming_from_a_checkpoint_matches_an_uninterrupted_run(data):
+    whole = MemoryIO()
+    binary.TASK.train(CONFIG, data, whole)
+
+    first = MemoryIO()
+    binary.TASK.train({**CONFIG, "epochs": 3}, data, first)
+    state = first.state
+    state["progress"] = dict(state["progress"])
+    resumed = MemoryIO(state=state)
+    binary.TASK.train(CONFIG, data, resumed)
+    assert [r["epoch"] for r in resumed.results] == [4, 5, 6]
+    assert resumed.results[-1]["val_loss"] == pytest.approx(whole.results[-1]["val_loss"], rel=1e-5)
+
+
+def test_best_weights_are_kept_in_the_checkpoint(data):
+    io = MemoryIO()
+    binary.TASK.train(CONFIG, data, io)
+    model = binary.build_model(CONFIG, data)
+    model.load_state_dict(io.state["best_model"])
+    assert binary.evaluate(model, data, "val")["val_loss"] == pytest.approx(io.results[-1]["best_val_loss"], rel=1e-5)
+
+
+def test_a_diverging_trial_raises(data):
+    with pytest.raises(Diverged, match="became"):
+        binary.TASK.train({**CONFIG, "optimizer": "SGD", "lr": 1e6, "epochs": 20}, data, MemoryIO())

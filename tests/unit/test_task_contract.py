@@ -1,0 +1,31 @@
+"""Every registered task keeps the contract the sweep engine relies on."""
+import math
+
+import optuna
+import pytest
+
+from pipelines.registry import TASKS
+from search_spaces.space import Space
+from trainables.reporting import MemoryIO
+from trainables.task import DataRequest
+
+
+@pytest.mark.parametrize("name", sorted(TASKS))
+def test_short_training_reports_the_task_metrics(name):
+    registered = TASKS[name]
+    task = registered.task
+    assert task.name == name and task.metric == "val_loss" and task.mode == "min"
+    data = task.load_data(DataRequest(seed=0))
+    study = optuna.create_study(sampler=optuna.samplers.RandomSampler(seed=0))
+    config = registered.define_space(Space(study.ask(), caps={"epochs": 2}))
+    config["seed"] = 0
+    io = MemoryIO()
+    task.train(config, data, io)
+    assert len(io.results) <= 2
+    for result in io.results:
+        assert {"epoch", "val_loss", "best_val_loss", "final", *task.metrics} <= set(result)
+        assert all(math.isfinite(result[m]) for m in ("val_loss", *task.metrics))
+    model = task.build_model(config, data)
+    model.load_state_dict(io.state["best_model"])
+    test = task.evaluate(model, data, "test")
+    assert set(test) == {"test_loss"} | {m.replace("val_", "test_") for m in task.metrics}

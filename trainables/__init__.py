@@ -1,0 +1,1 @@
+"""One module per task: its contract, data loading, model builder and train function."""

@@ -1,0 +1,79 @@
+"""The epoch loop every task shares: train, validate, stop on patience, report with a checkpoint."""
+from __future__ import annotations
+
+import math
+from typing import Callable
+
+import torch
+from torch import nn
+
+PATIENCE = 5          # epochs without a val_loss improvement before a trial ends itself
+MIN_IMPROVEMENT = 1e-4  # a smaller drop of val_loss does not count as an improvement
+
+
+class Diverged(RuntimeError):
+    """The training loss became NaN or infinite; the trial cannot recover."""
+
+
+def train_epoch(model: nn.Module, optimizer, loss_fn, x: torch.Tensor, y: torch.Tensor,
+                batch_size: int, generator: torch.Generator) -> float:
+    """One pass over (x, y) in shuffled mini-batches sliced from memory (no DataLoader)."""
+    model.train()
+    order = torch.randperm(len(x), generator=generator)
+    x, y = x[order], y[order]  # one gather per epoch; batches below are views
+    total = torch.zeros(())
+    for start in range(0, len(x), batch_size):
+        xb, yb = x[start:start + batch_size], y[start:start + batch_size]
+        optimizer.zero_grad()
+        loss = loss_fn(model(xb), yb)
+        loss.backward()
+        optimizer.step()
+        total += loss.detach() * len(xb)  # summed as a tensor: no .item() sync per batch
+    return total.item() / len(x)
+
+
+def clone_state(model: nn.Module) -> dict:
+    return {k: v.detach().clone() for k, v in model.state_dict().items()}
+
+
+def fit(model: nn.Module, optimizer, loss_fn, *, x: torch.Tensor, y: torch.Tensor,
+        validate: Callable[[nn.Module], dict], config: dict, io) -> None:
+    """Train for config['epochs'] epochs, ending early after PATIENCE epochs without improvement.
+
+    Each epoch reports `epoch`, `train_loss`, the validation metrics, `best_val_loss` so far and
+    `final` (True on the last report of a trial that ends by itself), with a checkpoint of everything needed to continue and
+    the weights of the best epoch so far (`best_model`).
+    """
+    epochs, batch_size = int(config["epochs"]), int(config["batch_size"])
+    generator = torch.Generator().manual_seed(int(config.get("seed", 0)))
+    progress = {"epoch": 0, "best_val_loss": math.inf, "bad_epochs": 0}
+    best_model = None
+    saved = io.restore()
+    if saved is not None:
+        model.load_state_dict(saved["model"])
+        optimizer.load_state_dict(saved["optimizer"])
+        generator.set_state(saved["generator"])
+        progress, best_model = saved["progress"], saved["best_model"]
+
+    for epoch in range(progress["epoch"] + 1, epochs + 1):
+        train_loss = train_epoch(model, optimizer, loss_fn, x, y, batch_size, generator)
+        metrics = validate(model)
+        for name, value in (("train_loss", train_loss), ("val_loss", metrics["val_loss"])):
+            if not math.isfinite(value):
+                raise Diverged(f"{name} became {value} at epoch {epoch} "
+                               f"(lr={config.get('lr')}, optimizer={config.get('optimizer')})")
+        # Patience counts epochs without a real improvement; the best weights follow any improvement.
+        improved = metrics["val_loss"] < progress["best_val_loss"] - MIN_IMPROVEMENT
+        progress["bad_epochs"] = 0 if improved else progress["bad_epochs"] + 1
+        if metrics["val_loss"] < progress["best_val_loss"]:
+            progress["best_val_loss"] = metrics["val_loss"]
+            best_model = clone_state(model)
+        progress["epoch"] = epoch
+        final = epoch == epochs or progress["bad_epochs"] >= PATIENCE
+        state = {"model": model.state_dict(), "optimizer": optimizer.state_dict(),
+                 "generator": generator.get_state(), "progress": dict(progress),
+                 "best_model": best_model if best_model is not None else clone_state(model)}
+        io.report({"epoch": epoch, "train_loss": train_loss, **metrics,
+                   "best_val_loss": progress["best_val_loss"], "final": final}, state)
+        if final:
+            return

@@ -1,0 +1,37 @@
+"""multiclass: classification with an MLP whose logits go straight into CrossEntropy (no softmax).
+
+Default data: scikit-learn's iris set (150 rows, 4 features, 3 classes); or a CSV with --data/--target.
+"""
+import torch
+from torch import nn
+
+from trainables.tabular import build_tabular_mlp, make_train, split
+from trainables.tabular_data import TabularData, load_tabular, sklearn_builtin
+from trainables.task import DataRequest, Task
+
+
+def load_data(request: DataRequest) -> TabularData:
+    return load_tabular(builtin=sklearn_builtin("load_iris"), data=request.data,
+                        target=request.target, seed=request.seed, min_classes=2)
+
+
+def build_model(config: dict, data: TabularData) -> nn.Module:
+    return build_tabular_mlp(config, data, n_outputs=len(data.classes))
+
+
+def make_loss(config: dict) -> nn.Module:
+    return nn.CrossEntropyLoss()
+
+
+@torch.inference_mode()
+def evaluate(model: nn.Module, data: TabularData, split_name: str) -> dict:
+    model.eval()
+    x, y = split(data, split_name)
+    logits = model(x)
+    return {f"{split_name}_loss": nn.functional.cross_entropy(logits, y).item(),
+            f"{split_name}_acc": (logits.argmax(dim=1) == y).float().mean().item()}
+
+
+TASK = Task(name="multiclass", default_data="scikit-learn iris (150 rows, 4 features, 3 classes)",
+            metrics=("val_acc",), load_data=load_data, build_model=build_model,
+            train=make_train(build_model, make_loss, evaluate), evaluate=evaluate)

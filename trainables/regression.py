@@ -1,0 +1,70 @@
+"""regression: an MLP predicting a standardised target, trained with MSE or L1.
+
+Default data: scikit-learn's diabetes set (442 rows, 10 features). `--dataset california_housing`
+uses scikit-learn's California housing loader (downloads, or reads the cache in --data-dir); a CSV
+comes with --data/--target.
+
+`val_loss` is always the MSE on the standardised target, whichever training loss a trial uses, so
+that trials stay comparable; `val_rmse` is in the target's own units and `val_r2` is R^2.
+"""
+import numpy as np
+import torch
+from torch import nn
+
+from trainables.tabular import build_tabular_mlp, make_train, split
+from trainables.tabular_data import DataError, TabularData, load_tabular, sklearn_builtin
+from trainables.task import DataRequest, Task
+
+LOSSES = {"MSE": nn.MSELoss, "L1": nn.L1Loss}
+DATASETS = ("diabetes", "california_housing")
+
+
+def california_housing(data_dir: str | None):
+    """A `builtin` reading scikit-learn's California housing (cached in data_dir, or downloaded)."""
+    def load():
+        from sklearn.datasets import fetch_california_housing
+
+        try:
+            bunch = fetch_california_housing(data_home=data_dir, download_if_missing=True, n_retries=1)
+        except OSError as exc:  # URLError is an OSError: no network and no cache
+            where = data_dir or "scikit-learn's data home (~/scikit_learn_data)"
+            raise DataError(f"California housing is not cached in {where} and cannot be downloaded "
+                            f"({exc}); place cal_housing_py3.pkz there or pass --data-dir.") from None
+        return (bunch.data.astype(np.float64), bunch.target, list(bunch.feature_names), "MedHouseVal",
+                "sklearn:fetch_california_housing")
+    return load
+
+
+def load_data(request: DataRequest) -> TabularData:
+    dataset = request.dataset or "diabetes"
+    if dataset not in DATASETS:
+        raise DataError(f"The --dataset of regression must be one of {', '.join(DATASETS)}, got {dataset!r}.")
+    builtin = sklearn_builtin("load_diabetes") if dataset == "diabetes" else california_housing(request.data_dir)
+    return load_tabular(builtin=builtin, data=request.data, target=request.target, seed=request.seed,
+                        min_classes=None)
+
+
+def build_model(config: dict, data: TabularData) -> nn.Module:
+    return build_tabular_mlp(config, data, n_outputs=1)
+
+
+def make_loss(config: dict) -> nn.Module:
+    loss = LOSSES[config.get("loss", "MSE")]()
+    return lambda prediction, y: loss(prediction.squeeze(-1), y)
+
+
+@torch.inference_mode()
+def evaluate(model: nn.Module, data: TabularData, split_name: str) -> dict:
+    model.eval()
+    x, y = split(data, split_name)
+    prediction = model(x).squeeze(-1)
+    mse = nn.functional.mse_loss(prediction, y).item()
+    total = ((y - y.mean()) ** 2).sum().item()
+    return {f"{split_name}_loss": mse,
+            f"{split_name}_rmse": mse ** 0.5 * data.y_std,
+            f"{split_name}_r2": 1.0 - ((prediction - y) ** 2).sum().item() / total if total > 0 else 0.0}
+
+
+TASK = Task(name="regression", default_data="scikit-learn diabetes (442 rows, 10 features)",
+            metrics=("val_rmse", "val_r2"), load_data=load_data, build_model=build_model,
+            train=make_train(build_model, make_loss, evaluate), evaluate=evaluate)

@@ -1,0 +1,53 @@
+"""Where a training loop sends its per-epoch results and checkpoints.
+
+`RayTuneIO` is used inside a Ray Tune trial; `MemoryIO` keeps everything in memory, for running a
+task's train function directly (tests, a single training run).
+"""
+from __future__ import annotations
+
+import os
+import tempfile
+
+import torch
+
+STATE_FILE = "state.pt"
+
+
+class RayTuneIO:
+    """Reports through ray.tune.report with a checkpoint holding the loop's state."""
+
+    def restore(self) -> dict | None:
+        from ray import tune
+
+        checkpoint = tune.get_checkpoint()
+        if checkpoint is None:
+            return None
+        with checkpoint.as_directory() as folder:
+            return torch.load(os.path.join(folder, STATE_FILE), weights_only=False)
+
+    def report(self, metrics: dict, state: dict) -> None:
+        from ray import tune
+
+        with tempfile.TemporaryDirectory() as folder:
+            torch.save(state, os.path.join(folder, STATE_FILE))
+            tune.report(metrics, checkpoint=tune.Checkpoint.from_directory(folder))
+
+
+class MemoryIO:
+    """Keeps every report and the last state; can start from a given state."""
+
+    def __init__(self, state: dict | None = None):
+        self.results: list[dict] = []
+        self.state = state
+
+    def restore(self) -> dict | None:
+        return self.state
+
+    def report(self, metrics: dict, state: dict) -> None:
+        self.results.append(dict(metrics))
+        self.state = state
+
+
+def load_state(checkpoint_dir: str) -> dict:
+    """The loop state saved in a trial's checkpoint folder."""
+    return torch.load(os.path.join(checkpoint_dir, STATE_FILE), weights_only=False)

@@ -1,0 +1,36 @@
+"""What the three MLP tasks share: building the MLP from a config and the train function."""
+from __future__ import annotations
+
+from typing import Callable
+
+import torch
+from torch import nn
+
+from trainables.loop import fit
+from trainables.mlp import build_mlp, layer_widths
+from trainables.optimizers import make_optimizer
+from trainables.tabular_data import TabularData
+
+
+def build_tabular_mlp(config: dict, data: TabularData, n_outputs: int) -> nn.Module:
+    return build_mlp(data.n_features, n_outputs, layer_widths(config),
+                     activation=config.get("activation", "ReLU"), dropout=float(config.get("dropout", 0.0)))
+
+
+def split(data: TabularData, name: str) -> tuple[torch.Tensor, torch.Tensor]:
+    """The features and targets of the 'train', 'val' or 'test' split."""
+    return getattr(data, f"x_{name}"), getattr(data, f"y_{name}")
+
+
+def make_train(build_model: Callable[[dict, TabularData], nn.Module],
+               make_loss: Callable[[dict], nn.Module],
+               evaluate: Callable[[nn.Module, TabularData, str], dict]):
+    """A task's train function: seed, build, optimise with the shared loop."""
+    def train(config: dict, data: TabularData, io) -> None:
+        torch.manual_seed(int(config.get("seed", 0)))
+        model = build_model(config, data)
+        optimizer = make_optimizer(model, config["optimizer"], float(config["lr"]),
+                                   float(config.get("weight_decay", 0.0)))
+        fit(model, optimizer, make_loss(config), x=data.x_train, y=data.y_train,
+            validate=lambda m: evaluate(m, data, "val"), config=config, io=io)
+    return train
