@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 
 from pipelines.errors import INPUT_ERRORS, UsageError

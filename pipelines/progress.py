@@ -18,13 +18,20 @@ class LiveView(Callback):
         self.total = total
         self.metrics = metrics
         self.number_of = number_of
-        self.stream = stream or sys.stderr
+        self._stream = stream  # None: whatever sys.stderr is when drawing (Tune pickles its callbacks)
         self.tty = self.stream.isatty()
         self.started = time.monotonic()
         self.last_draw = 0.0
         self.outcomes: dict[str, str] = {}     # trial id -> completed / early_stopped / failed
         self.running = 0
         self.best: tuple[float, str, dict] | None = None
+
+    @property
+    def stream(self):
+        return self._stream or sys.stderr
+
+    def __getstate__(self):
+        return {**self.__dict__, "_stream": None}
 
     def on_trial_result(self, iteration, trials, trial, result, **info):
         value = result.get("best_val_loss")
@@ -40,7 +47,7 @@ class LiveView(Callback):
         self.draw(force=not self.tty)
 
     def on_step_end(self, iteration, trials, **info):
-        self.running = sum(1 for t in trials if t.status == "RUNNING")
+        self.running = sum(1 for t in trials if t.status == "RUNNING" and t.trial_id not in self.outcomes)
         self.draw()
 
     def on_experiment_end(self, trials, **info):

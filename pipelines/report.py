@@ -21,6 +21,11 @@ def print_summary(outcome) -> None:
     counts = {k: sum(1 for t in trials if t.status == k) for k in ("completed", "early_stopped", "failed")}
     print(f"\n{len(trials)} trials in {outcome.seconds:.1f}s: {counts['completed']} completed, "
           f"{counts['early_stopped']} stopped early, {counts['failed']} failed")
+    failures = [t for t in trials if t.error]
+    if failures:
+        print("failures:")
+        for t in failures:
+            print(f"  trial-{t.number:03d}: {t.error}" if t.number is not None else f"  {t.trial_id}: {t.error}")
     if outcome.best is None:
         return
     print(f"\nbest: trial-{outcome.best.number:03d}  " +

@@ -89,6 +89,11 @@ class OptunaStudySearcher(Searcher):
             # last intermediate value, and TPE weighs it as a pruned trial.
             self.study.tell(trial, state=TrialState.PRUNED)
 
+    def close(self) -> None:
+        """Tell the study about trials the sweep ended without a completion event (its time budget)."""
+        for trial_id in list(self.live):
+            self.on_trial_complete(trial_id)
+
     # Tune saves the searcher with its experiment state; the study itself is already on disk.
     def save(self, checkpoint_path: str) -> None:
         with open(checkpoint_path, "w") as f:

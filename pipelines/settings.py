@@ -1,8 +1,8 @@
 """A sweep's settings: every default in one place, and the checks made before anything starts."""
 from __future__ import annotations
 
-import os
 import re
+import tempfile
 import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -73,12 +73,21 @@ def check_settings(s: SweepSettings) -> SweepSettings:
     return s
 
 
+def _can_write_in(folder: Path) -> bool:
+    """Try it: permission bits say little to root or on network file systems. Leaves nothing behind."""
+    try:
+        with tempfile.TemporaryFile(dir=folder):
+            return True
+    except OSError:
+        return False
+
+
 def check_storage(storage: Path, name: str) -> None:
     """The storage folder must be writable and must not already hold a sweep of this name."""
     existing = storage
     while not existing.exists():
         existing = existing.parent
-    if not existing.is_dir() or not os.access(existing, os.W_OK | os.X_OK):
+    if not existing.is_dir() or not _can_write_in(existing):
         raise UsageError(f"The --storage '{storage}' cannot be written (its nearest existing folder is "
                          f"'{existing}'); choose a writable folder.")
     if (storage / name).exists():

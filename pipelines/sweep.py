@@ -30,6 +30,7 @@ class TrialRecord:
     number: int | None
     trial_id: str
     status: str
+    error: str | None
     epochs: int
     best_val_loss: float
     metrics: dict
@@ -81,7 +82,9 @@ def start_ray(settings: SweepSettings) -> int:
     """Start (or join) Ray; return how many trials fit at once. Raises UsageError for a cluster that can't serve."""
     import ray
 
-    os.environ.setdefault("RAY_DEDUP_LOGS", "0")
+    # Our live view and summary replace Tune's tables; trial errors are summarised, not dumped.
+    os.environ.setdefault("RAY_AIR_NEW_OUTPUT", "0")
+    logging.getLogger("ray.tune").setLevel(logging.CRITICAL)
     try:
         if not ray.is_initialized():
             ray.init(address=settings.address, include_dashboard=False, log_to_driver=False,
@@ -176,6 +179,7 @@ def execute(prepared: PreparedSweep, concurrency: int, echo) -> SweepOutcome:
     outcome = SweepOutcome(s.name, task.name, sweep_dir, prepared.tracking_uri, parent_id, experiment)
     try:
         results = tuner.fit()
+        searcher.close()
         outcome.seconds = time.monotonic() - started
         outcome.trials = collect_trials(results, searcher.number_of, task.metrics)
         finish_parent(client, outcome, results, prepared)
@@ -193,10 +197,17 @@ def collect_trials(results, number_of, metric_names) -> list[TrialRecord]:
         trial_id = metrics.get("trial_id", trial_id)
         status = "failed" if result.error else ("completed" if metrics.get("final") else "early_stopped")
         records.append(TrialRecord(
-            number=number_of(trial_id), trial_id=trial_id, status=status, epochs=int(metrics.get("epoch", 0)),
+            number=number_of(trial_id), trial_id=trial_id, status=status,
+            error=last_line(str(result.error)) if result.error else None, epochs=int(metrics.get("epoch", 0)),
             best_val_loss=float(metrics.get("best_val_loss", math.nan)),
             metrics={m: metrics[m] for m in metric_names if m in metrics}, config=result.config or {}))
     return records
+
+
+def last_line(text: str) -> str:
+    """The last non-empty line of an error text: the exception and its message."""
+    lines = [line.strip() for line in text.strip().splitlines() if line.strip()]
+    return lines[-1] if lines else "unknown error"
 
 
 def best_result(results):

@@ -6,6 +6,7 @@ Per-epoch metrics are buffered and sent with log_batch every few seconds and whe
 """
 from __future__ import annotations
 
+import logging
 import math
 import os
 import time
@@ -54,6 +55,8 @@ def client_for(tracking_uri: str):
     import mlflow
     from mlflow.tracking import MlflowClient
 
+    # MLflow sets its logger to INFO when imported (schema set-up notes); a user needs only warnings.
+    logging.getLogger("mlflow").setLevel(logging.WARNING)
     mlflow.set_tracking_uri(tracking_uri)
     return MlflowClient(tracking_uri)
 
@@ -75,7 +78,8 @@ class TrialLogger(Callback):
     """Ray Tune callback: a child run per trial under the sweep's parent run, metrics batched.
 
     The trial's status tag is `completed` when it ended by itself (its epoch budget or its patience),
-    `early_stopped` when the scheduler or the sweep stopped it first, `failed` when it raised.
+    `early_stopped` when the scheduler (hpo.stop_reason=scheduler) or the end of the sweep
+    (sweep_ended: its time budget) stopped it first, `failed` when it raised.
     """
 
     def __init__(self, client, experiment: str, parent_run_id: str, sweep: str, task: str,
@@ -143,7 +147,7 @@ class TrialLogger(Callback):
         if run_id is None:
             self.last_flush = time.monotonic()
 
-    def finish(self, trial, status: str, error: str | None = None) -> None:
+    def finish(self, trial, status: str, error: str | None = None, stop_reason: str | None = None) -> None:
         run_id = self.runs.get(trial.trial_id)
         if run_id is None:
             return
@@ -153,23 +157,35 @@ class TrialLogger(Callback):
         tags = [RunTag("hpo.status", status)]
         if error:
             tags.append(RunTag("hpo.error", error[:5000]))
+        if stop_reason:
+            tags.append(RunTag("hpo.stop_reason", stop_reason))
         self.client.log_batch(run_id, tags=tags)
         self.client.set_terminated(run_id, "FAILED" if status == "failed" else "FINISHED")
         self.pending.pop(run_id, None)
 
     def on_trial_complete(self, iteration, trials, trial, **info):
-        self.finish(trial, "completed" if trial.last_result.get("final") else "early_stopped")
+        if trial.last_result.get("final"):
+            self.finish(trial, "completed")
+        else:
+            self.finish(trial, "early_stopped", stop_reason="scheduler")
 
     def on_trial_error(self, iteration, trials, trial, **info):
         self.finish(trial, "failed", error_summary(trial))
 
     def on_experiment_end(self, trials, **info):
+        # Trials the sweep itself ended (its time budget) get no completion event from Tune.
+        for trial in trials:
+            if self.runs.get(trial.trial_id) in self.pending:
+                self.finish(trial, "completed" if trial.last_result.get("final") else "early_stopped",
+                            stop_reason="sweep_ended")
         self.flush()
 
 
 def error_summary(trial) -> str:
     """The last line of a failed trial's error (the exception and its message)."""
-    error = trial.get_error() if hasattr(trial, "get_error") else None
-    text = str(error or "unknown error").strip().splitlines()
-    lines = [line for line in text if line.strip()]
-    return lines[-1].strip() if lines else "unknown error"
+    from pipelines.sweep import last_line
+
+    # Tune writes the error next to the driver first and copies it to storage later: read it there.
+    path = trial.error_file
+    text = Path(path).read_text() if path and Path(path).is_file() else trial.get_error()
+    return last_line(str(text or "unknown error"))

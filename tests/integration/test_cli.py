@@ -1,0 +1,57 @@
+"""The `hpo` command end to end: a CSV sweep, the leaderboard, refusals, failing trials."""
+import os
+import subprocess
+import sys
+
+import numpy as np
+from mlflow.tracking import MlflowClient
+
+HPO = os.path.join(os.path.dirname(sys.executable), "hpo")
+
+
+def hpo(*args, cwd, timeout=300):
+    env = {k: v for k, v in os.environ.items() if k != "MLFLOW_TRACKING_URI"}
+    return subprocess.run([HPO, *args], cwd=cwd, capture_output=True, text=True, timeout=timeout, env=env)
+
+
+def test_csv_sweep_then_best_then_refusal(tmp_path):
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(120, 3))
+    label = np.where(x[:, 0] + 0.5 * x[:, 1] > 0, "spam", "ham")
+    rows = ["f1,f2,f3,kind"] + [f"{a:.3f},{b:.3f},{c:.3f},{k}" for (a, b, c), k in zip(x, label)]
+    (tmp_path / "mail.csv").write_text("\n".join(rows) + "\n")
+
+    done = hpo("run", "binary", "--data", "mail.csv", "--target", "kind", "--trials", "4", "--max-epochs", "4",
+               "--name", "mail", cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert "best config:" in done.stdout and "trials 4/4 done" in done.stderr
+    assert (tmp_path / "mlflow.db").is_file() and (tmp_path / "ray_results" / "mail" / "best_config.yaml").is_file()
+
+    best = hpo("best", "mail", "--top", "3", cwd=tmp_path)
+    assert best.returncode == 0, best.stderr
+    lines = best.stdout.strip().splitlines()
+    assert lines[0].split()[:3] == ["trial", "status", "best"] and len(lines) == 2 + 3
+
+    client = MlflowClient(f"sqlite:///{tmp_path / 'mlflow.db'}")
+    before = [(r.info.run_id, r.info.status, r.info.end_time) for r in client.search_runs(["1"])]
+    again = hpo("run", "binary", "--name", "mail", cwd=tmp_path)
+    assert again.returncode == 2 and again.stderr.startswith("error: ") and "hpo resume mail" in again.stderr
+    assert [(r.info.run_id, r.info.status, r.info.end_time) for r in client.search_runs(["1"])] == before
+
+    missing = hpo("best", "nosuch", cwd=tmp_path)
+    assert missing.returncode == 2 and "No sweep named 'nosuch'" in missing.stderr
+
+
+def test_a_sweep_whose_trials_all_diverge_fails_clearly(tmp_path):
+    (tmp_path / "space.yaml").write_text("optimizer: {type: categorical, choices: [SGD]}\n"
+                                         "lr: {type: float, low: 1.0e+6, high: 1.0e+7, log: true}\n")
+    done = hpo("run", "regression", "--space", "space.yaml", "--trials", "2", "--max-epochs", "5",
+               "--name", "boom", cwd=tmp_path)
+    assert done.returncode == 1
+    assert "every trial of sweep 'boom' failed" in done.stderr and "Traceback" not in done.stderr
+    client = MlflowClient(f"sqlite:///{tmp_path / 'mlflow.db'}")
+    children = client.search_runs(["1"], filter_string="tags.`hpo.role` = 'trial'")
+    assert len(children) == 2
+    for run in children:
+        assert run.data.tags["hpo.status"] == "failed" and run.info.status == "FAILED"
+        assert "became" in run.data.tags["hpo.error"]

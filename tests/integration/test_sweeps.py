@@ -1,0 +1,93 @@
+"""Small sweeps on a real local Ray, checked through MLflow's client and the Optuna study on disk."""
+import math
+
+import optuna
+import pytest
+from mlflow.tracking import MlflowClient
+
+from pipelines.settings import SweepSettings
+from pipelines.sweep import run_sweep
+from pipelines.registry import TASKS
+
+STATUS_TO_OPTUNA = {"completed": "COMPLETE", "early_stopped": "PRUNED", "failed": "FAIL"}
+
+
+def sweep_runs(tracking_uri, task, name):
+    client = MlflowClient(tracking_uri)
+    experiment = client.get_experiment_by_name(task)
+    assert experiment is not None, f"no experiment named {task}"
+    runs = client.search_runs([experiment.experiment_id], filter_string=f"tags.`hpo.sweep` = '{name}'")
+    parents = [r for r in runs if "mlflow.parentRunId" not in r.data.tags]
+    children = [r for r in runs if "mlflow.parentRunId" in r.data.tags]
+    assert len(parents) == 1
+    return client, parents[0], children
+
+
+@pytest.mark.parametrize("task, trials", [("binary", 12), ("multiclass", 6), ("regression", 6)])
+def test_sweep_leaves_the_design_shape_in_mlflow_and_optuna(local_ray, store, task, trials):
+    folder, tracking_uri, storage = store
+    outcome = run_sweep(SweepSettings(task=task, trials=trials, max_epochs=8, name=f"{task}-it", seed=1,
+                                      tracking_uri=tracking_uri, storage=storage))
+    client, parent, children = sweep_runs(tracking_uri, task, f"{task}-it")
+
+    # parent: named after the sweep, tagged, with settings, best and test metrics, config and model
+    assert parent.info.run_name == f"{task}-it" and parent.info.status == "FINISHED"
+    assert parent.data.tags["hpo.task"] == task and parent.data.tags["hpo.sweep"] == f"{task}-it"
+    assert parent.data.params["trials"] == str(trials) and parent.data.params["max_epochs"] == "8"
+    natural = TASKS[task].task.metrics
+    for metric in ("best_val_loss", "test_loss", *("best_" + m for m in natural), *(m.replace("val_", "test_") for m in natural)):
+        assert math.isfinite(parent.data.metrics[metric]), metric
+    artifacts = {a.path for a in client.list_artifacts(parent.info.run_id)}
+    assert {"best_config.yaml", "sweep_config.yaml"} <= artifacts
+    import mlflow
+    mlflow.set_tracking_uri(tracking_uri)
+    models = mlflow.search_logged_models(experiment_ids=[parent.info.experiment_id], output_format="list")
+    assert any(m.source_run_id == parent.info.run_id for m in models)
+    assert (folder / "ray_results" / f"{task}-it" / "best_config.yaml").is_file()
+
+    # children: one per trial, nested, named, with params, per-epoch metrics and tags
+    assert len(children) == trials
+    study = optuna.load_study(study_name=f"{task}-it", storage=f"sqlite:///{folder}/ray_results/{task}-it/optuna.db")
+    by_number = {t.number: t for t in study.trials}
+    assert len(by_number) == trials
+    for run in children:
+        tags, params = run.data.tags, run.data.params
+        assert tags["mlflow.parentRunId"] == parent.info.run_id and run.info.status == "FINISHED"
+        assert run.info.run_name.startswith("trial-") and tags["hpo.trial_id"] and tags["ray.node_id"]
+        assert {"batch_size", "epochs", "n_layers", "lr", "optimizer", "activation", "dropout"} <= set(params)
+        assert set(params) >= {f"n_units_l{i}" for i in range(int(params["n_layers"]))}
+        history = client.get_metric_history(run.info.run_id, "val_loss")
+        assert [m.step for m in sorted(history, key=lambda m: m.step)] == list(range(1, len(history) + 1))
+        for metric in natural:
+            assert len(client.get_metric_history(run.info.run_id, metric)) == len(history)
+        trial = by_number[int(tags["hpo.optuna_trial"])]
+        assert trial.state.name == STATUS_TO_OPTUNA[tags["hpo.status"]]
+        assert len(trial.intermediate_values) == len(history)  # every epoch told to Optuna
+        assert trial.params["lr"] == pytest.approx(float(params["lr"]))
+    statuses = [r.data.tags["hpo.status"] for r in children]
+    assert statuses.count("completed") >= 1
+    if task == "binary":
+        assert statuses.count("early_stopped") >= 1, statuses  # ASHA stopped some; Optuna has them PRUNED
+        assert parent.data.metrics["best_val_acc"] >= 0.9
+    assert outcome.best is not None and len(outcome.trials) == trials
+
+
+def test_fifo_random_sweep_prunes_nothing(local_ray, store):
+    folder, tracking_uri, storage = store
+    run_sweep(SweepSettings(task="multiclass", trials=4, max_epochs=4, name="fifo", search="random",
+                            scheduler="fifo", tracking_uri=tracking_uri, storage=storage))
+    _, parent, children = sweep_runs(tracking_uri, "multiclass", "fifo")
+    assert {r.data.tags["hpo.status"] for r in children} == {"completed"}
+    study = optuna.load_study(study_name="fifo", storage=f"sqlite:///{folder}/ray_results/fifo/optuna.db")
+    assert {t.state.name for t in study.trials} == {"COMPLETE"}
+
+
+def test_time_budget_ends_the_sweep_early(local_ray, store):
+    folder, tracking_uri, storage = store
+    outcome = run_sweep(SweepSettings(task="binary", trials=200, name="budget", time_budget=10,
+                                      tracking_uri=tracking_uri, storage=storage))
+    assert 0 < len(outcome.trials) < 200
+    _, parent, children = sweep_runs(tracking_uri, "binary", "budget")
+    assert children and all(r.info.status == "FINISHED" for r in children)  # none left RUNNING
+    study = optuna.load_study(study_name="budget", storage=f"sqlite:///{folder}/ray_results/budget/optuna.db")
+    assert "RUNNING" not in {t.state.name for t in study.trials}

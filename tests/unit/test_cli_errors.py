@@ -1,0 +1,73 @@
+"""Bad input: exit status 2, one `error:` line naming the value, nothing written. No Ray is started:
+every check runs before it."""
+import os
+import subprocess
+import sys
+
+import pytest
+
+from pipelines.cli import main
+
+
+@pytest.fixture
+def workdir(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("MLFLOW_TRACKING_URI", raising=False)
+    (tmp_path / "space.yaml").write_text("lr: {type: float, low: 0.1, high: 0.01}\n")
+    (tmp_path / "words.csv").write_text("a,b,label\n" + "".join(f"{i},x{i},{i % 2}\n" for i in range(30)))
+    return tmp_path
+
+
+CASES = [
+    (["run", "nosuchtask"], "Unknown task 'nosuchtask'; choose one of binary, multiclass, regression"),
+    (["run", "binary", "--trials", "0"], "--trials must be an integer > 0, got 0"),
+    (["run", "binary", "--trials", "many"], "expected an integer, got 'many'"),
+    (["run", "binary", "--max-epochs", "-3"], "--max-epochs must be an integer > 0, got -3"),
+    (["run", "binary", "--cpus-per-trial", "0"], "--cpus-per-trial must be a number > 0"),
+    (["run", "binary", "--gpus-per-trial", "-1"], "--gpus-per-trial must be a number >= 0"),
+    (["run", "binary", "--gpus-per-trial", "1.5"], "above 1 must be a whole number"),
+    (["run", "binary", "--time-budget", "0"], "--time-budget must be a number > 0"),
+    (["run", "binary", "--search", "grid"], "--search must be one of tpe, random, got 'grid'"),
+    (["run", "binary", "--scheduler", "pbt"], "--scheduler must be one of asha, fifo, got 'pbt'"),
+    (["run", "binary", "--name", "a/b"], "--name must be letters, digits"),
+    (["run", "binary", "--space", "space.yaml"], "'low' of param 'lr' must be <= its 'high'"),
+    (["run", "binary", "--space", "missing.yaml"], "does not exist"),
+    (["run", "binary", "--data", "missing.csv", "--target", "y"], "'missing.csv' does not exist"),
+    (["run", "binary", "--data", "words.csv", "--target", "label"], "non-numeric feature columns 'b'"),
+    (["run", "binary", "--data", "words.csv"], "needs --target COL"),
+    (["run", "binary", "--target", "label"], "give --data FILE too"),
+    (["run", "binary", "--tracking-uri", "ftp://host/x"], "unsupported scheme 'ftp'"),
+    (["run", "binary", "--tracking-uri", "sqlite:////no/such/dir/m.db"], "'/no/such/dir' does not exist"),
+    (["run", "binary", "--storage", "/proc/forbidden"], "cannot be written"),
+    (["run", "binary", "--storage", "words.csv/results"], "cannot be written"),
+    (["run", "regression", "--dataset", "boston"], "must be one of diabetes, california_housing"),
+    (["run", "binary", "--bogus"], "unrecognized arguments: --bogus"),
+    (["launch"], "invalid choice: 'launch'"),
+    ([], "the following arguments are required: command"),
+]
+
+
+@pytest.mark.parametrize("argv, fragment", CASES, ids=[" ".join(c[0]) or "empty" for c in CASES])
+def test_bad_input_is_one_error_line_and_exit_2(workdir, capsys, argv, fragment):
+    before = sorted(p.name for p in workdir.iterdir())
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error: ") and err.count("\n") == 1, err
+    assert fragment in err
+    assert sorted(p.name for p in workdir.iterdir()) == before  # no mlflow.db, no ray_results
+
+
+def test_an_existing_sweep_name_is_refused(workdir, capsys):
+    (workdir / "ray_results" / "old").mkdir(parents=True)
+    assert main(["run", "binary", "--name", "old"]) == 2
+    err = capsys.readouterr().err
+    assert "already exists" in err and "hpo resume old" in err
+
+
+def test_the_installed_command_prints_no_traceback(workdir):
+    hpo = os.path.join(os.path.dirname(sys.executable), "hpo")
+    done = subprocess.run([hpo, "run", "binary", "--space", "space.yaml"], cwd=workdir,
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 2
+    assert done.stderr.startswith("error: ") and "Traceback" not in done.stderr
+    assert len(done.stderr.strip().splitlines()) == 1
