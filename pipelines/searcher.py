@@ -16,6 +16,7 @@ import optuna
 from optuna.trial import TrialState
 from ray.tune.search import Searcher
 
+from pipelines.trial import epochs_of
 from search_spaces.space import ParamSpec, Space
 
 
@@ -64,13 +65,16 @@ class OptunaStudySearcher(Searcher):
         return f"trial-{number:03d}_{trial.trial_id}" if number is not None else f"trial_{trial.trial_id}"
 
     def on_trial_result(self, trial_id: str, result: dict) -> None:
-        value, step = result.get(self.metric), result.get("epoch")
         trial = self.live.get(trial_id)
-        if trial is None or step is None or value is None or not math.isfinite(value):
+        if trial is None:
             return
-        if int(step) > self.last_step.get(trial_id, 0):
-            trial.report(float(value), int(step))
-            self.last_step[trial_id] = int(step)
+        for epoch in epochs_of(result):  # every epoch since the last report
+            value, step = epoch.get(self.metric), epoch.get("epoch")
+            if step is None or value is None or not math.isfinite(value):
+                continue
+            if int(step) > self.last_step.get(trial_id, 0):
+                trial.report(float(value), int(step))
+                self.last_step[trial_id] = int(step)
 
     def on_trial_complete(self, trial_id: str, result: dict | None = None, error: bool = False) -> None:
         if result and not error:
@@ -107,6 +111,11 @@ class OptunaStudySearcher(Searcher):
         self.live = {k: optuna.Trial(self.study, by_number[n]._trial_id) for k, n in state["live"].items()
                      if n in by_number and by_number[n].state == TrialState.RUNNING}
         self.last_step = {k: max(by_number[self.numbers[k]].intermediate_values, default=0) for k in self.live}
+
+    def __deepcopy__(self, memo):
+        # Tune deep-copies each trial's dirname creator, a bound method of this searcher. There is one
+        # searcher per sweep; a copy would reopen the study's storage (~0.1 s a trial) for nothing.
+        return self
 
     def __getstate__(self):
         # Tune pickles its search algorithm; live Optuna trials hold a storage connection.

@@ -8,6 +8,7 @@ from __future__ import annotations
 import logging
 import math
 import os
+import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -84,6 +85,8 @@ def start_ray(settings: SweepSettings) -> int:
 
     # Our live view and summary replace Tune's tables; trial errors are summarised, not dumped.
     os.environ.setdefault("RAY_AIR_NEW_OUTPUT", "0")
+    # Tune's CSV/JSON/TensorBoard files per result: MLflow has the same numbers, these only cost I/O.
+    os.environ.setdefault("TUNE_DISABLE_AUTO_CALLBACK_LOGGERS", "1")
     logging.getLogger("ray.tune").setLevel(logging.CRITICAL)
     try:
         if not ray.is_initialized():
@@ -114,10 +117,21 @@ def sweep_params(settings: SweepSettings, max_epochs: int, concurrency: int, dat
     return params
 
 
+def _import_tracking_modules() -> None:
+    # MLflow and Optuna's storage take seconds to import; they load while Ray starts its processes.
+    import mlflow.pytorch  # noqa: F401
+    import mlflow.tracking  # noqa: F401
+    import optuna.storages  # noqa: F401
+
+
 def run_sweep(settings: SweepSettings, echo=print) -> SweepOutcome:
+    os.environ.setdefault("MLFLOW_DISABLE_TELEMETRY", "true")  # it wraps every MLflow client call
     prepared = prepare(settings)
     settings = prepared.settings
+    importer = threading.Thread(target=_import_tracking_modules, daemon=True)
+    importer.start()
     fits = start_ray(settings)
+    importer.join()
     concurrency = min(settings.concurrency or fits, settings.trials)
     return execute(prepared, concurrency, echo)
 
@@ -157,15 +171,17 @@ def execute(prepared: PreparedSweep, concurrency: int, echo) -> SweepOutcome:
     echo(f"  storage  {sweep_dir}\n  mlflow   {prepared.tracking_uri} (experiment {task.name!r}, run {s.name!r})")
 
     if s.scheduler == "asha":
-        scheduler = ASHAScheduler(time_attr="training_iteration", max_t=prepared.max_epochs,
-                                  grace_period=min(ASHA_GRACE_EPOCHS, prepared.max_epochs),
+        grace = min(ASHA_GRACE_EPOCHS, prepared.max_epochs)
+        scheduler = ASHAScheduler(time_attr="epoch", max_t=prepared.max_epochs, grace_period=grace,
                                   reduction_factor=ASHA_REDUCTION_FACTOR)
+        report_epochs = rung_epochs(grace, ASHA_REDUCTION_FACTOR, prepared.max_epochs)
     else:
-        scheduler = FIFOScheduler()
+        scheduler, report_epochs = FIFOScheduler(), ()
     logger = tracking.TrialLogger(client, experiment, parent_id, s.name, task.name, task.metrics, searcher.number_of)
     live = LiveView(s.trials, task.metrics, searcher.number_of)
     trainable = tune.with_resources(
-        tune.with_parameters(run_trial, task_name=task.name, data=prepared.data, cpus=s.cpus_per_trial),
+        tune.with_parameters(run_trial, task_name=task.name, data=prepared.data, cpus=s.cpus_per_trial,
+                             report_epochs=report_epochs),
         {"cpu": s.cpus_per_trial, "gpu": s.gpus_per_trial})
     tuner = tune.Tuner(
         trainable,
@@ -187,6 +203,15 @@ def execute(prepared: PreparedSweep, concurrency: int, echo) -> SweepOutcome:
         client.set_terminated(parent_id, "FAILED")
         raise
     return outcome
+
+
+def rung_epochs(grace: int, reduction_factor: int, max_t: int) -> tuple[int, ...]:
+    """The epochs at which ASHA compares a trial with the others: grace, grace*rf, grace*rf^2, ..."""
+    epochs, epoch = [], grace
+    while epoch < max_t:
+        epochs.append(epoch)
+        epoch *= reduction_factor
+    return tuple(epochs)
 
 
 def collect_trials(results, number_of, metric_names) -> list[TrialRecord]:

@@ -16,6 +16,7 @@ from urllib.parse import urlparse
 from ray.tune import Callback
 
 from pipelines.errors import UsageError
+from pipelines.trial import epochs_of
 
 FLUSH_SECONDS = 2.0          # how stale the UI's per-epoch metrics may get while a sweep runs
 MAX_BATCH = 1000             # MLflow's limit of metrics in one log_batch call
@@ -125,14 +126,12 @@ class TrialLogger(Callback):
             self.tagged.add(trial.trial_id)
             self.client.log_batch(run_id, tags=[RunTag("ray.node_id", str(result["node_id"])),
                                                 RunTag("hpo.device", str(result.get("device", "cpu")))])
-        step, stamp = int(result.get("epoch", result.get("training_iteration", 0))), int(time.time() * 1000)
-        batch = self.pending[run_id]
-        for name in self.metric_names:
-            value = result.get(name)
-            if isinstance(value, (int, float)) and math.isfinite(value):
-                batch.append(Metric(name, float(value), stamp, step))
-        if "time_this_iter_s" in result:
-            batch.append(Metric("epoch_time_s", float(result["time_this_iter_s"]), stamp, step))
+        stamp, batch = int(time.time() * 1000), self.pending[run_id]
+        for epoch in epochs_of(result):
+            for name in self.metric_names:
+                value = epoch.get(name)
+                if isinstance(value, (int, float)) and math.isfinite(value):
+                    batch.append(Metric(name, float(value), stamp, int(epoch["epoch"])))
 
     def on_step_end(self, iteration, trials, **info):
         if time.monotonic() - self.last_flush >= FLUSH_SECONDS:
