@@ -217,9 +217,9 @@ def rung_epochs(grace: int, reduction_factor: int, max_t: int) -> tuple[int, ...
 def collect_trials(results, number_of, metric_names) -> list[TrialRecord]:
     records = []
     for result in results:
-        trial_id = result.path.rstrip("/").split("/")[-1] if result.path else ""
         metrics = result.metrics or {}
-        trial_id = metrics.get("trial_id", trial_id)
+        # A trial that failed before its first report has no metrics; its folder ends in its id.
+        trial_id = metrics.get("trial_id") or Path(result.path or "").name.rsplit("_", 1)[-1]
         status = "failed" if result.error else ("completed" if metrics.get("final") else "early_stopped")
         records.append(TrialRecord(
             number=number_of(trial_id), trial_id=trial_id, status=status,

@@ -42,7 +42,25 @@ def resolve_tracking_uri(flag: str | None) -> str:
         if not path.parent.is_dir():
             raise UsageError(f"The folder of the --tracking-uri database '{path.parent}' does not exist.")
         uri = f"sqlite:///{path}"
+    if scheme in ("http", "https"):
+        check_server(uri)
     return uri
+
+
+def check_server(uri: str, timeout: float = 5.0) -> None:
+    """A tracking server must answer before a sweep starts; MLflow's own client would retry for minutes."""
+    import urllib.error
+    import urllib.request
+
+    try:
+        with urllib.request.urlopen(uri.rstrip("/") + "/health", timeout=timeout):
+            return
+    except urllib.error.HTTPError:
+        return  # it answered: a server (behind a proxy, say) without /health
+    except (urllib.error.URLError, OSError) as exc:
+        reason = getattr(exc, "reason", exc)
+        raise UsageError(f"The MLflow tracking server at --tracking-uri {uri!r} cannot be reached ({reason}); "
+                         "start it, or use a local store like sqlite:///path/mlflow.db.") from None
 
 
 def artifact_location(tracking_uri: str, experiment: str) -> str | None:

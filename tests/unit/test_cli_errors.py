@@ -38,6 +38,7 @@ CASES = [
     (["run", "binary", "--target", "label"], "give --data FILE too"),
     (["run", "binary", "--tracking-uri", "ftp://host/x"], "unsupported scheme 'ftp'"),
     (["run", "binary", "--tracking-uri", "sqlite:////no/such/dir/m.db"], "'/no/such/dir' does not exist"),
+    (["run", "binary", "--tracking-uri", "http://127.0.0.1:9"], "cannot be reached"),
     (["run", "binary", "--storage", "/proc/forbidden"], "cannot be written"),
     (["run", "binary", "--storage", "words.csv/results"], "cannot be written"),
     (["run", "regression", "--dataset", "boston"], "must be one of diabetes, california_housing"),
