@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import argparse
+import signal
 import sys
 
 from pipelines.errors import INPUT_ERRORS, UsageError
@@ -48,11 +49,18 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--name", help="the sweep's name (default TASK-<timestamp>)")
     run.add_argument("--seed", type=_number(int), default=0, help="seeds sampler, splits and trials (default 0)")
     run.add_argument("--time-budget", type=_number(float), help="seconds; then no new trials, running ones stop")
+    run.add_argument("--max-failures", type=_number(int), default=1,
+                     help="retries of a trial that raised (default 1); a diverged trial is not retried")
     run.add_argument("--search", default="tpe", help="tpe (default) or random")
     run.add_argument("--scheduler", default="asha", help="asha (default) or fifo")
     run.add_argument("--address", help="a Ray cluster to run on: auto or HOST:PORT (default: a local Ray)")
     run.add_argument("--tracking-uri", help="MLflow store (default $MLFLOW_TRACKING_URI or ./mlflow.db)")
     run.add_argument("--storage", help="Ray Tune storage folder (default ./ray_results)")
+
+    resume = commands.add_parser("resume", help="continue a sweep that was interrupted or crashed")
+    resume.add_argument("name")
+    resume.add_argument("--storage", help="Ray Tune storage folder the sweep ran in (default ./ray_results)")
+    resume.add_argument("--tracking-uri", help="MLflow store (default: the one the sweep used)")
 
     best = commands.add_parser("best", help="the best trials of a sweep")
     best.add_argument("name")
@@ -72,13 +80,28 @@ def cmd_tasks(args) -> int:
 
 
 def cmd_run(args) -> int:
-    from pipelines.report import print_summary
     from pipelines.settings import SweepSettings
     from pipelines.sweep import run_sweep
 
     settings = SweepSettings(**{k: v for k, v in vars(args).items() if k != "command"})
-    outcome = run_sweep(settings)
+    return conclude(run_sweep(settings))
+
+
+def cmd_resume(args) -> int:
+    from pipelines.sweep import resume_sweep
+
+    return conclude(resume_sweep(args.name, args.storage, args.tracking_uri))
+
+
+def conclude(outcome) -> int:
+    """Print a finished sweep's summary; the exit status says how it ended."""
+    from pipelines.report import print_summary
+
     print_summary(outcome)
+    if outcome.interrupted:
+        print(f"error: interrupted; the sweep's state is saved: continue it with 'hpo resume {outcome.name}'",
+              file=sys.stderr)
+        return 130
     if outcome.best is None:
         print(f"error: every trial of sweep {outcome.name!r} failed; see the hpo.error tags of its runs",
               file=sys.stderr)
@@ -95,7 +118,7 @@ def cmd_best(args) -> int:
     return 0
 
 
-COMMANDS = {"tasks": cmd_tasks, "run": cmd_run, "best": cmd_best}
+COMMANDS = {"tasks": cmd_tasks, "run": cmd_run, "resume": cmd_resume, "best": cmd_best}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -106,10 +129,25 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: {' '.join(str(exc).split())}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
-        print("error: interrupted", file=sys.stderr)
+        print("error: interrupted; a sweep that had started can be continued with 'hpo resume NAME'",
+              file=sys.stderr)
         return 130
     finally:
         sys.stdout.flush()
+        stop_ray()
+
+
+def stop_ray() -> None:
+    """End the local Ray this command started, ignoring a late Ctrl-C: the sweep is already closed,
+    and Ray's exit hook would otherwise print a traceback when interrupted."""
+    sweep = sys.modules.get("pipelines.sweep")
+    if sweep is None or not sweep.started_ray:
+        return
+    import ray
+
+    sweep.started_ray = False
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    ray.shutdown()
 
 
 def entry_point() -> None:

@@ -7,6 +7,8 @@ import time
 
 from ray.tune import Callback
 
+from pipelines.trial import outcome_of
+
 TTY_REFRESH_SECONDS = 0.5    # how often the live line is redrawn on a terminal
 LOG_REFRESH_SECONDS = 15.0   # without a terminal, a line this often (and one per finished trial)
 
@@ -39,7 +41,7 @@ class LiveView(Callback):
             self.best = (value, trial.trial_id, result)
 
     def on_trial_complete(self, iteration, trials, trial, **info):
-        self.outcomes[trial.trial_id] = "completed" if trial.last_result.get("final") else "early_stopped"
+        self.outcomes[trial.trial_id] = outcome_of(trial.last_result)
         self.draw(force=not self.tty)
 
     def on_trial_error(self, iteration, trials, trial, **info):

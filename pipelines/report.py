@@ -18,9 +18,11 @@ def print_summary(outcome) -> None:
             for t in trials]
     print()
     print(format_table(["trial", "status", "epochs run", "best val_loss", *metric_names, *columns], rows))
-    counts = {k: sum(1 for t in trials if t.status == k) for k in ("completed", "early_stopped", "failed")}
+    counts = {k: sum(1 for t in trials if t.status == k)
+              for k in ("completed", "early_stopped", "failed", "interrupted")}
     print(f"\n{len(trials)} trials in {outcome.seconds:.1f}s: {counts['completed']} completed, "
-          f"{counts['early_stopped']} stopped early, {counts['failed']} failed")
+          f"{counts['early_stopped']} stopped early, {counts['failed']} failed"
+          + (f", {counts['interrupted']} interrupted" if counts["interrupted"] else ""))
     failures = [t for t in trials if t.error]
     if failures:
         print("failures:")

@@ -16,7 +16,7 @@ import optuna
 from optuna.trial import TrialState
 from ray.tune.search import Searcher
 
-from pipelines.trial import epochs_of
+from pipelines.trial import epochs_of, outcome_of
 from search_spaces.space import ParamSpec, Space
 
 
@@ -84,9 +84,10 @@ class OptunaStudySearcher(Searcher):
         self.last_step.pop(trial_id, None)
         if trial is None:
             return
-        if error:
+        outcome = outcome_of(result, error)
+        if outcome == "failed":
             self.study.tell(trial, state=TrialState.FAIL)
-        elif result and result.get("final") and math.isfinite(result.get("best_val_loss", math.nan)):
+        elif outcome == "completed" and math.isfinite(result.get("best_val_loss", math.nan)):
             self.study.tell(trial, float(result["best_val_loss"]))
         else:
             # Stopped from outside before its own end (ASHA, the time budget): its value is the
@@ -111,6 +112,11 @@ class OptunaStudySearcher(Searcher):
         self.live = {k: optuna.Trial(self.study, by_number[n]._trial_id) for k, n in state["live"].items()
                      if n in by_number and by_number[n].state == TrialState.RUNNING}
         self.last_step = {k: max(by_number[self.numbers[k]].intermediate_values, default=0) for k in self.live}
+        # Trials Optuna handed out that the saved sweep does not know (lost in a crash): close them.
+        live_numbers = {t.number for t in self.live.values()}
+        for trial in by_number.values():
+            if trial.state == TrialState.RUNNING and trial.number not in live_numbers:
+                self.study.tell(trial.number, state=TrialState.FAIL)
 
     def __deepcopy__(self, memo):
         # Tune deep-copies each trial's dirname creator, a bound method of this searcher. There is one

@@ -30,6 +30,7 @@ class SweepSettings:
     name: str | None = None             # the sweep's name; None: TASK-<timestamp>
     seed: int = 0                       # seeds the sampler, the data splits and each trial
     time_budget: float | None = None    # seconds after which no trial starts and running ones stop
+    max_failures: int = 1               # retries of a trial that raised (a diverged trial is not retried)
     search: str = "tpe"                 # tpe (Optuna's TPE) or random
     scheduler: str = "asha"             # asha (early stopping on epochs) or fifo (none)
     address: str | None = None          # an existing Ray cluster ("auto", HOST:PORT); None: a local Ray
@@ -40,8 +41,9 @@ class SweepSettings:
         return asdict(self)
 
 
-def check_settings(s: SweepSettings) -> SweepSettings:
-    """Raise UsageError for a value no sweep can use; fill in the defaults that depend on the moment."""
+def check_settings(s: SweepSettings, new_sweep: bool = True) -> SweepSettings:
+    """Raise UsageError for a value no sweep can use; fill in the defaults that depend on the moment.
+    A new sweep must not take the name of one in the storage folder; a resumed one is that one."""
     def positive(flag: str, value, integer: bool = True, allow_zero: bool = False):
         if value is None:
             return
@@ -56,6 +58,7 @@ def check_settings(s: SweepSettings) -> SweepSettings:
     positive("--cpus-per-trial", s.cpus_per_trial, integer=False)
     positive("--gpus-per-trial", s.gpus_per_trial, integer=False, allow_zero=True)
     positive("--time-budget", s.time_budget, integer=False)
+    positive("--max-failures", s.max_failures, allow_zero=True)
     if s.gpus_per_trial > 1 and s.gpus_per_trial != int(s.gpus_per_trial):
         raise UsageError(f"The --gpus-per-trial above 1 must be a whole number, got {s.gpus_per_trial}.")
     if s.search not in SEARCHES:
@@ -69,7 +72,8 @@ def check_settings(s: SweepSettings) -> SweepSettings:
     if not NAME_PATTERN.match(s.name):
         raise UsageError(f"The --name must be letters, digits, '.', '_' or '-' (at most 128), got {s.name!r}.")
     s.storage = str(Path(s.storage or "ray_results").expanduser().resolve())
-    check_storage(Path(s.storage), s.name)
+    if new_sweep:
+        check_storage(Path(s.storage), s.name)
     return s
 
 

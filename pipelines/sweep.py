@@ -5,9 +5,11 @@ names, store, cluster) before the first byte is written to storage or MLflow.
 """
 from __future__ import annotations
 
+import dataclasses
 import logging
 import math
 import os
+import shutil
 import threading
 import time
 from dataclasses import dataclass, field
@@ -18,6 +20,7 @@ import yaml
 from pipelines import registry
 from pipelines.errors import UsageError
 from pipelines.settings import SweepSettings, check_settings
+from pipelines.trial import outcome_of
 from search_spaces.space import check_space
 from search_spaces.yaml_space import load_space_file
 from trainables.task import DataRequest
@@ -50,6 +53,7 @@ class SweepOutcome:
     best: TrialRecord | None = None
     best_metrics: dict = field(default_factory=dict)   # of the best trial's best weights: val and test
     seconds: float = 0.0
+    interrupted: bool = False                          # ended by Ctrl-C; `hpo resume` continues it
 
 
 @dataclass
@@ -64,11 +68,11 @@ class PreparedSweep:
     tracking_uri: str
 
 
-def prepare(settings: SweepSettings) -> PreparedSweep:
+def prepare(settings: SweepSettings, new_sweep: bool = True) -> PreparedSweep:
     from pipelines.tracking import resolve_tracking_uri
 
     registered = registry.get(settings.task)
-    settings = check_settings(settings)
+    settings = check_settings(settings, new_sweep)
     overrides = load_space_file(settings.space) if settings.space else {}
     caps = {"epochs": settings.max_epochs} if settings.max_epochs else {}
     summary = check_space(registered.define_space, overrides, caps)
@@ -76,7 +80,13 @@ def prepare(settings: SweepSettings) -> PreparedSweep:
     data = registered.task.load_data(DataRequest(data=settings.data, target=settings.target,
                                                  dataset=settings.dataset, data_dir=settings.data_dir,
                                                  seed=settings.seed))
+    # Absolute from here on (errors above name the paths as typed): `hpo resume` may run elsewhere.
+    settings.data, settings.data_dir = (str(Path(p).expanduser().resolve()) if p else p
+                                        for p in (settings.data, settings.data_dir))
     return PreparedSweep(settings, registered, overrides, caps, int(summary.largest["epochs"]), data, tracking_uri)
+
+
+started_ray = False  # whether this process started (or joined) Ray itself, and so ends it
 
 
 def start_ray(settings: SweepSettings) -> int:
@@ -88,8 +98,10 @@ def start_ray(settings: SweepSettings) -> int:
     # Tune's CSV/JSON/TensorBoard files per result: MLflow has the same numbers, these only cost I/O.
     os.environ.setdefault("TUNE_DISABLE_AUTO_CALLBACK_LOGGERS", "1")
     logging.getLogger("ray.tune").setLevel(logging.CRITICAL)
+    global started_ray
     try:
         if not ray.is_initialized():
+            started_ray = True
             ray.init(address=settings.address, include_dashboard=False, log_to_driver=False,
                      logging_level=logging.ERROR, configure_logging=True)
     except (ConnectionError, RuntimeError, ValueError) as exc:
@@ -136,15 +148,37 @@ def run_sweep(settings: SweepSettings, echo=print) -> SweepOutcome:
     return execute(prepared, concurrency, echo)
 
 
+def scheduler_for(s: SweepSettings, max_epochs: int):
+    """The scheduler, and the epochs at which trials must report for it to act (ASHA's rungs)."""
+    from ray.tune.schedulers import ASHAScheduler, FIFOScheduler
+
+    if s.scheduler == "fifo":
+        return FIFOScheduler(), ()
+    grace = min(ASHA_GRACE_EPOCHS, max_epochs)
+    scheduler = ASHAScheduler(time_attr="epoch", max_t=max_epochs, grace_period=grace,
+                              reduction_factor=ASHA_REDUCTION_FACTOR)
+    return scheduler, rung_epochs(grace, ASHA_REDUCTION_FACTOR, max_epochs)
+
+
+def trainable_for(prepared: PreparedSweep, report_epochs: tuple[int, ...]):
+    from ray import tune
+
+    from pipelines.trial import run_trial
+
+    s = prepared.settings
+    return tune.with_resources(
+        tune.with_parameters(run_trial, task=prepared.registered.task, data=prepared.data,
+                             cpus=s.cpus_per_trial, report_epochs=report_epochs),
+        {"cpu": s.cpus_per_trial, "gpu": s.gpus_per_trial})
+
+
 def execute(prepared: PreparedSweep, concurrency: int, echo) -> SweepOutcome:
     import optuna
     from ray import tune
-    from ray.tune.schedulers import ASHAScheduler, FIFOScheduler
 
     from pipelines import tracking
     from pipelines.progress import LiveView
     from pipelines.searcher import OptunaStudySearcher, make_sampler, open_study
-    from pipelines.trial import run_trial
 
     s, task = prepared.settings, prepared.registered.task
     client = tracking.client_for(prepared.tracking_uri)
@@ -152,6 +186,10 @@ def execute(prepared: PreparedSweep, concurrency: int, echo) -> SweepOutcome:
 
     sweep_dir = Path(s.storage) / s.name
     sweep_dir.mkdir(parents=True)
+    s.tracking_uri = prepared.tracking_uri  # resolved, so that `hpo resume` finds the same store
+    if s.space:  # a copy travels with the sweep, so `hpo resume` does not depend on the original
+        shutil.copyfile(s.space, sweep_dir / "space.yaml")
+        s.space = str(sweep_dir / "space.yaml")
     params = sweep_params(s, prepared.max_epochs, concurrency, prepared.data)
     (sweep_dir / "sweep_config.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
 
@@ -170,39 +208,107 @@ def execute(prepared: PreparedSweep, concurrency: int, echo) -> SweepOutcome:
          f"{s.search} search, {s.scheduler} scheduler")
     echo(f"  storage  {sweep_dir}\n  mlflow   {prepared.tracking_uri} (experiment {task.name!r}, run {s.name!r})")
 
-    if s.scheduler == "asha":
-        grace = min(ASHA_GRACE_EPOCHS, prepared.max_epochs)
-        scheduler = ASHAScheduler(time_attr="epoch", max_t=prepared.max_epochs, grace_period=grace,
-                                  reduction_factor=ASHA_REDUCTION_FACTOR)
-        report_epochs = rung_epochs(grace, ASHA_REDUCTION_FACTOR, prepared.max_epochs)
-    else:
-        scheduler, report_epochs = FIFOScheduler(), ()
+    scheduler, report_epochs = scheduler_for(s, prepared.max_epochs)
     logger = tracking.TrialLogger(client, experiment, parent_id, s.name, task.name, task.metrics, searcher.number_of)
     live = LiveView(s.trials, task.metrics, searcher.number_of)
-    trainable = tune.with_resources(
-        tune.with_parameters(run_trial, task_name=task.name, data=prepared.data, cpus=s.cpus_per_trial,
-                             report_epochs=report_epochs),
-        {"cpu": s.cpus_per_trial, "gpu": s.gpus_per_trial})
     tuner = tune.Tuner(
-        trainable,
+        trainable_for(prepared, report_epochs),
         tune_config=tune.TuneConfig(metric=task.metric, mode=task.mode, search_alg=searcher, scheduler=scheduler,
                                     num_samples=s.trials, max_concurrent_trials=concurrency,
                                     time_budget_s=s.time_budget, reuse_actors=True,
                                     trial_dirname_creator=searcher.trial_dirname),
         run_config=tune.RunConfig(name=s.name, storage_path=s.storage, verbose=0, callbacks=[logger, live],
+                                  failure_config=tune.FailureConfig(max_failures=s.max_failures),
                                   checkpoint_config=tune.CheckpointConfig(num_to_keep=1)))
-    started = time.monotonic()
     outcome = SweepOutcome(s.name, task.name, sweep_dir, prepared.tracking_uri, parent_id, experiment)
+    return drive(tuner, searcher, client, outcome, prepared)
+
+
+def drive(tuner, searcher, client, outcome: SweepOutcome, prepared: PreparedSweep) -> SweepOutcome:
+    """Run a (new or restored) Tuner to its end and put the result on the parent run.
+
+    Ctrl-C: the first press ends the sweep with its state saved and its runs marked interrupted;
+    a second press aborts at once. Either way `hpo resume` continues it.
+    """
+    from mlflow.entities import RunTag
+
+    from pipelines import interrupts
+
+    started = time.monotonic()
     try:
-        results = tuner.fit()
-        searcher.close()
+        with interrupts.guard:
+            results = tuner.fit()
+            interrupted = interrupts.guard.pressed()
         outcome.seconds = time.monotonic() - started
-        outcome.trials = collect_trials(results, searcher.number_of, task.metrics)
+        outcome.trials = collect_trials(results, searcher.number_of, prepared.registered.task.metrics)
+        if interrupted:
+            outcome.interrupted = True
+            # Trials the searcher still holds were cut short (or never started): `hpo resume` goes on.
+            outcome.trials = [dataclasses.replace(t, status="interrupted") if t.trial_id in searcher.live else t
+                              for t in outcome.trials if t.epochs > 0 or t.status == "failed"]
+            client.log_batch(outcome.parent_run_id, tags=[RunTag("hpo.status", "interrupted")])
+            client.set_terminated(outcome.parent_run_id, "KILLED")
+            return outcome
+        searcher.close()
+        close_lost_runs(client, outcome)
         finish_parent(client, outcome, results, prepared)
+    except KeyboardInterrupt:
+        client.log_batch(outcome.parent_run_id, tags=[RunTag("hpo.status", "interrupted")])
+        client.set_terminated(outcome.parent_run_id, "KILLED")
+        raise
     except BaseException:
-        client.set_terminated(parent_id, "FAILED")
+        client.set_terminated(outcome.parent_run_id, "FAILED")
         raise
     return outcome
+
+
+def resume_sweep(name: str, storage: str | None, tracking_uri: str | None, echo=print) -> SweepOutcome:
+    """Continue a sweep that was interrupted or crashed: finished trials stay finished, unfinished ones
+    restart from their last checkpoint, the study goes on, MLflow runs are reopened, not duplicated."""
+    from mlflow.entities import RunTag
+    from ray import tune
+
+    from pipelines import tracking
+    from pipelines.report import find_sweep
+
+    os.environ.setdefault("MLFLOW_DISABLE_TELEMETRY", "true")
+    sweep_dir = Path(storage or "ray_results").expanduser().resolve() / name
+    config_file = sweep_dir / "sweep_config.yaml"
+    if not config_file.is_file() or not (sweep_dir / "tuner.pkl").is_file():
+        raise UsageError(f"No sweep named {name!r} to resume in '{sweep_dir.parent}' (no {config_file.name} "
+                         "and tuner.pkl there); give --storage DIR where it ran.")
+    saved = yaml.safe_load(config_file.read_text())
+    settings = SweepSettings(**{k: saved[k] for k in SweepSettings.__dataclass_fields__ if k in saved})
+    settings.tracking_uri = tracking_uri or saved.get("tracking_uri")
+    prepared = prepare(settings, new_sweep=False)
+    start_ray(prepared.settings)
+
+    client = tracking.client_for(prepared.tracking_uri)
+    parent = find_sweep(client, name)
+    parent_id = parent.info.run_id
+    client.update_run(parent_id, status="RUNNING")
+    client.log_batch(parent_id, tags=[RunTag("hpo.status", "running")])
+    echo(f"resuming sweep {name}: task {settings.task}\n  storage  {sweep_dir}\n  mlflow   {prepared.tracking_uri}")
+
+    _, report_epochs = scheduler_for(prepared.settings, prepared.max_epochs)
+    tuner = tune.Tuner.restore(str(sweep_dir), trainable=trainable_for(prepared, report_epochs),
+                               resume_unfinished=True, resume_errored=False, restart_errored=False)
+    searcher = tuner._local_tuner._tune_config.search_alg  # the searcher restored with the sweep
+    outcome = SweepOutcome(name, settings.task, sweep_dir, prepared.tracking_uri, parent_id,
+                           parent.info.experiment_id)
+    return drive(tuner, searcher, client, outcome, prepared)
+
+
+def close_lost_runs(client, outcome: SweepOutcome) -> None:
+    """Child runs still RUNNING when a sweep ends belong to trials a crash lost before Tune saved them."""
+    from mlflow.entities import RunTag
+
+    lost = client.search_runs([outcome.experiment_id], max_results=50000, filter_string=(
+        f"tags.mlflow.parentRunId = '{outcome.parent_run_id}' AND attributes.status = 'RUNNING'"))
+    for run in lost:
+        client.log_batch(run.info.run_id, tags=[
+            RunTag("hpo.status", "failed"), RunTag("hpo.error", "lost: the sweep crashed before saving this trial")])
+        client.set_terminated(run.info.run_id, "FAILED")
 
 
 def rung_epochs(grace: int, reduction_factor: int, max_t: int) -> tuple[int, ...]:
@@ -220,10 +326,10 @@ def collect_trials(results, number_of, metric_names) -> list[TrialRecord]:
         metrics = result.metrics or {}
         # A trial that failed before its first report has no metrics; its folder ends in its id.
         trial_id = metrics.get("trial_id") or Path(result.path or "").name.rsplit("_", 1)[-1]
-        status = "failed" if result.error else ("completed" if metrics.get("final") else "early_stopped")
+        error = last_line(str(result.error)) if result.error else metrics.get("diverged")
         records.append(TrialRecord(
-            number=number_of(trial_id), trial_id=trial_id, status=status,
-            error=last_line(str(result.error)) if result.error else None, epochs=int(metrics.get("epoch", 0)),
+            number=number_of(trial_id), trial_id=trial_id, status=outcome_of(metrics, result.error is not None),
+            error=error, epochs=int(metrics.get("epoch", 0)),
             best_val_loss=float(metrics.get("best_val_loss", math.nan)),
             metrics={m: metrics[m] for m in metric_names if m in metrics}, config=result.config or {}))
     return records
@@ -237,7 +343,8 @@ def last_line(text: str) -> str:
 
 def best_result(results):
     """The trial with the lowest best_val_loss that did not fail and left a checkpoint."""
-    candidates = [r for r in results if r.error is None and r.checkpoint is not None and r.metrics
+    candidates = [r for r in results if r.checkpoint is not None and r.metrics
+                  and outcome_of(r.metrics, r.error is not None) != "failed"
                   and math.isfinite(r.metrics.get("best_val_loss", math.nan))]
     return min(candidates, key=lambda r: r.metrics["best_val_loss"]) if candidates else None
 

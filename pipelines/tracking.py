@@ -15,11 +15,13 @@ from urllib.parse import urlparse
 
 from ray.tune import Callback
 
+from pipelines import interrupts
 from pipelines.errors import UsageError
-from pipelines.trial import epochs_of
+from pipelines.trial import epochs_of, outcome_of
 
 FLUSH_SECONDS = 2.0          # how stale the UI's per-epoch metrics may get while a sweep runs
 MAX_BATCH = 1000             # MLflow's limit of metrics in one log_batch call
+RUN_STATUS = {"failed": "FAILED", "interrupted": "KILLED"}  # MLflow run status by hpo.status; else FINISHED
 SCHEMES = ("sqlite", "http", "https", "file", "postgresql", "mysql", "databricks")
 
 
@@ -98,7 +100,8 @@ class TrialLogger(Callback):
 
     The trial's status tag is `completed` when it ended by itself (its epoch budget or its patience),
     `early_stopped` when the scheduler (hpo.stop_reason=scheduler) or the end of the sweep
-    (sweep_ended: its time budget) stopped it first, `failed` when it raised.
+    (sweep_ended: its time budget) stopped it first, `failed` when it raised or diverged, and
+    `interrupted` (run KILLED) when Ctrl-C ended the sweep first; `hpo resume` reopens those.
     """
 
     def __init__(self, client, experiment: str, parent_run_id: str, sweep: str, task: str,
@@ -114,13 +117,40 @@ class TrialLogger(Callback):
         self.pending: dict[str, list] = {}    # MLflow run id -> metrics not yet sent
         self.tagged: set[str] = set()         # trials whose node tags are set
         self.last_flush = time.monotonic()
+        self.adopted = True                   # a new sweep has no earlier runs to adopt
+
+    def __setstate__(self, state):
+        # Unpickled: Tune restores its callbacks when a sweep is resumed. The runs it made before
+        # are adopted from MLflow at the first trial start, so that no trial gets a second run.
+        self.__dict__.update(state)
+        self.adopted = False
+
+    def adopt_earlier_runs(self) -> None:
+        earlier = self.client.search_runs([self.experiment], max_results=50000,
+                                          filter_string=f"tags.mlflow.parentRunId = '{self.parent_run_id}'")
+        for run in earlier:
+            trial_id = run.data.tags.get("hpo.trial_id")
+            if trial_id and trial_id not in self.runs:
+                self.runs[trial_id] = run.info.run_id
+        self.adopted = True
+
+    def reopen(self, run_id: str) -> None:
+        from mlflow.entities import RunTag
+
+        self.client.update_run(run_id, status="RUNNING")
+        self.client.log_batch(run_id, tags=[RunTag("hpo.status", "running")])
+        self.pending.setdefault(run_id, [])
 
     def run_name(self, trial) -> str:
         number = self.number_of(trial.trial_id)
         return f"trial-{number:03d}" if number is not None else trial.trial_id
 
     def on_trial_start(self, iteration, trials, trial, **info):
-        if trial.trial_id in self.runs:
+        if not self.adopted:
+            self.adopt_earlier_runs()
+        if trial.trial_id in self.runs:  # a retried or resumed trial goes on in its run
+            if self.runs[trial.trial_id] not in self.pending:
+                self.reopen(self.runs[trial.trial_id])
             return
         from mlflow.entities import RunTag
 
@@ -177,24 +207,30 @@ class TrialLogger(Callback):
         if stop_reason:
             tags.append(RunTag("hpo.stop_reason", stop_reason))
         self.client.log_batch(run_id, tags=tags)
-        self.client.set_terminated(run_id, "FAILED" if status == "failed" else "FINISHED")
+        self.client.set_terminated(run_id, RUN_STATUS.get(status, "FINISHED"))
         self.pending.pop(run_id, None)
 
+    def close_open(self, trials, status: str | None = None, **reason) -> None:
+        """End the runs of trials still open; `status` None: each by its last result."""
+        for trial in trials:
+            if self.runs.get(trial.trial_id) in self.pending:
+                self.finish(trial, status or outcome_of(trial.last_result), **reason)
+
     def on_trial_complete(self, iteration, trials, trial, **info):
-        if trial.last_result.get("final"):
-            self.finish(trial, "completed")
-        else:
-            self.finish(trial, "early_stopped", stop_reason="scheduler")
+        outcome = outcome_of(trial.last_result)
+        self.finish(trial, outcome, error=trial.last_result.get("diverged"),
+                    stop_reason="scheduler" if outcome == "early_stopped" else None)
 
     def on_trial_error(self, iteration, trials, trial, **info):
         self.finish(trial, "failed", error_summary(trial))
 
     def on_experiment_end(self, trials, **info):
-        # Trials the sweep itself ended (its time budget) get no completion event from Tune.
-        for trial in trials:
-            if self.runs.get(trial.trial_id) in self.pending:
-                self.finish(trial, "completed" if trial.last_result.get("final") else "early_stopped",
-                            stop_reason="sweep_ended")
+        # Trials the sweep itself ended get no completion event from Tune: by Ctrl-C (they go on
+        # with `hpo resume`) or by the time budget (they are over).
+        if interrupts.guard.pressed():
+            self.close_open(trials, "interrupted")
+        else:
+            self.close_open(trials, stop_reason="sweep_ended")
         self.flush()
 
 

@@ -35,17 +35,22 @@ class BatchedTuneIO(RayTuneIO):
         self.last_report = time.monotonic()
 
 
+def outcome_of(result: dict | None, errored: bool = False) -> str:
+    """completed (ended by itself), early_stopped (stopped from outside first) or failed."""
+    if errored or (result and result.get("diverged")):
+        return "failed"
+    return "completed" if result and result.get("final") else "early_stopped"
+
+
 def epochs_of(result: dict) -> list[dict]:
     """The per-epoch results a report carries (one for a report that was not batched)."""
     return result.get("history") or [result]
 
 
-def run_trial(config: dict, *, task_name: str, data, cpus: float, report_epochs: tuple[int, ...]) -> None:
+def run_trial(config: dict, *, task, data, cpus: float, report_epochs: tuple[int, ...]) -> None:
     import ray
-
-    from pipelines.registry import TASKS
 
     # One torch thread per CPU the trial holds: more would fight the other trials for the cores.
     torch.set_num_threads(max(1, int(cpus)))
     where = {"node_id": ray.get_runtime_context().get_node_id(), "device": "cpu"}
-    TASKS[task_name].task.train(config, data, BatchedTuneIO(frozenset(report_epochs), where))
+    task.train(config, data, BatchedTuneIO(frozenset(report_epochs), where))

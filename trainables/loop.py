@@ -11,10 +11,6 @@ PATIENCE = 5          # epochs without a val_loss improvement before a trial end
 MIN_IMPROVEMENT = 1e-4  # a smaller drop of val_loss does not count as an improvement
 
 
-class Diverged(RuntimeError):
-    """The training loss became NaN or infinite; the trial cannot recover."""
-
-
 def train_epoch(model: nn.Module, optimizer, loss_fn, x: torch.Tensor, y: torch.Tensor,
                 batch_size: int, generator: torch.Generator) -> float:
     """One pass over (x, y) in shuffled mini-batches sliced from memory (no DataLoader)."""
@@ -36,12 +32,19 @@ def clone_state(model: nn.Module) -> dict:
     return {k: v.detach().clone() for k, v in model.state_dict().items()}
 
 
+def checkpoint_state(model, optimizer, generator, progress: dict, best_model) -> dict:
+    """Everything needed to continue a trial, and the weights of its best epoch so far."""
+    return {"model": model.state_dict(), "optimizer": optimizer.state_dict(), "generator": generator.get_state(),
+            "progress": dict(progress), "best_model": best_model if best_model is not None else clone_state(model)}
+
+
 def fit(model: nn.Module, optimizer, loss_fn, *, x: torch.Tensor, y: torch.Tensor,
         validate: Callable[[nn.Module], dict], config: dict, io) -> None:
     """Train for config['epochs'] epochs, ending early after PATIENCE epochs without improvement.
 
     Each epoch reports `epoch`, `train_loss`, the validation metrics, `best_val_loss` so far and
-    `final` (True on the last report of a trial that ends by itself), with a checkpoint of everything needed to continue and
+    `final` (True on the last report of a trial that ends by itself; a trial whose loss becomes NaN
+    or infinite ends at once, its last report saying why in `diverged`), with a checkpoint of everything needed to continue and
     the weights of the best epoch so far (`best_model`).
     """
     epochs, batch_size = int(config["epochs"]), int(config["batch_size"])
@@ -54,14 +57,27 @@ def fit(model: nn.Module, optimizer, loss_fn, *, x: torch.Tensor, y: torch.Tenso
         optimizer.load_state_dict(saved["optimizer"])
         generator.set_state(saved["generator"])
         progress, best_model = saved["progress"], saved["best_model"]
+        if progress.get("last_report", {}).get("final"):
+            # It had ended, but the sweep stopped before that was recorded: say so again.
+            io.report(progress["last_report"], saved)
+            return
 
     for epoch in range(progress["epoch"] + 1, epochs + 1):
         train_loss = train_epoch(model, optimizer, loss_fn, x, y, batch_size, generator)
         metrics = validate(model)
-        for name, value in (("train_loss", train_loss), ("val_loss", metrics["val_loss"])):
-            if not math.isfinite(value):
-                raise Diverged(f"{name} became {value} at epoch {epoch} "
-                               f"(lr={config.get('lr')}, optimizer={config.get('optimizer')})")
+        diverged = [f"{name} became {value}" for name, value in (("train_loss", train_loss),
+                                                                 ("val_loss", metrics["val_loss"]))
+                    if not math.isfinite(value)]
+        if diverged:
+            # Retrying would diverge again: end now, with a last report that says why. val_loss is
+            # reported as inf (the worst) so that schedulers and searchers can rank the trial.
+            progress["last_report"] = {
+                "epoch": epoch, "train_loss": math.inf, "val_loss": math.inf,
+                "best_val_loss": progress["best_val_loss"], "final": True,
+                "diverged": f"{', '.join(diverged)} at epoch {epoch} "
+                            f"(lr={config.get('lr')}, optimizer={config.get('optimizer')})"}
+            io.report(progress["last_report"], checkpoint_state(model, optimizer, generator, progress, best_model))
+            return
         # Patience counts epochs without a real improvement; the best weights follow any improvement.
         improved = metrics["val_loss"] < progress["best_val_loss"] - MIN_IMPROVEMENT
         progress["bad_epochs"] = 0 if improved else progress["bad_epochs"] + 1
@@ -70,10 +86,8 @@ def fit(model: nn.Module, optimizer, loss_fn, *, x: torch.Tensor, y: torch.Tenso
             best_model = clone_state(model)
         progress["epoch"] = epoch
         final = epoch == epochs or progress["bad_epochs"] >= PATIENCE
-        state = {"model": model.state_dict(), "optimizer": optimizer.state_dict(),
-                 "generator": generator.get_state(), "progress": dict(progress),
-                 "best_model": best_model if best_model is not None else clone_state(model)}
-        io.report({"epoch": epoch, "train_loss": train_loss, **metrics,
-                   "best_val_loss": progress["best_val_loss"], "final": final}, state)
+        progress["last_report"] = {"epoch": epoch, "train_loss": train_loss, **metrics,
+                                   "best_val_loss": progress["best_val_loss"], "final": final}
+        io.report(progress["last_report"], checkpoint_state(model, optimizer, generator, progress, best_model))
         if final:
             return

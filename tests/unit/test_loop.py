@@ -5,7 +5,7 @@ import pytest
 import torch
 
 from trainables import binary
-from trainables.loop import PATIENCE, Diverged
+from trainables.loop import PATIENCE
 from trainables.reporting import MemoryIO
 from trainables.task import DataRequest
 
@@ -36,18 +36,42 @@ def test_patience_ends_a_trial_that_stops_improving(data):
     assert len(io.results) - best_epoch >= PATIENCE - 1
 
 
+class Crash(Exception):
+    pass
+
+
+class CrashingIO(MemoryIO):
+    """Keeps the state of each report like a checkpoint, then dies after `after` reports."""
+
+    def __init__(self, after):
+        super().__init__()
+        self.after = after
+
+    def report(self, metrics, state):
+        super().report(metrics, state)
+        if len(self.results) == self.after:
+            raise Crash
+
+
 def test_resuming_from_a_checkpoint_matches_an_uninterrupted_run(data):
     whole = MemoryIO()
     binary.TASK.train(CONFIG, data, whole)
 
-    first = MemoryIO()
-    binary.TASK.train({**CONFIG, "epochs": 3}, data, first)
-    state = first.state
-    state["progress"] = dict(state["progress"])
-    resumed = MemoryIO(state=state)
+    crashed = CrashingIO(after=3)
+    with pytest.raises(Crash):
+        binary.TASK.train(CONFIG, data, crashed)
+    resumed = MemoryIO(state=crashed.state)
     binary.TASK.train(CONFIG, data, resumed)
     assert [r["epoch"] for r in resumed.results] == [4, 5, 6]
     assert resumed.results[-1]["val_loss"] == pytest.approx(whole.results[-1]["val_loss"], rel=1e-5)
+
+
+def test_a_trial_resumed_after_its_end_reports_its_end_again(data):
+    done = MemoryIO()
+    binary.TASK.train(CONFIG, data, done)
+    again = MemoryIO(state=done.state)
+    binary.TASK.train(CONFIG, data, again)
+    assert again.results == [done.results[-1]] and again.results[0]["final"]
 
 
 def test_best_weights_are_kept_in_the_checkpoint(data):
@@ -58,6 +82,9 @@ def test_best_weights_are_kept_in_the_checkpoint(data):
     assert binary.evaluate(model, data, "val")["val_loss"] == pytest.approx(io.results[-1]["best_val_loss"], rel=1e-5)
 
 
-def test_a_diverging_trial_raises(data):
-    with pytest.raises(Diverged, match="became"):
-        binary.TASK.train({**CONFIG, "optimizer": "SGD", "lr": 1e6, "epochs": 20}, data, MemoryIO())
+def test_a_diverging_trial_ends_at_once_and_says_why(data):
+    io = MemoryIO()
+    binary.TASK.train({**CONFIG, "optimizer": "SGD", "lr": 1e6, "epochs": 20}, data, io)
+    last = io.results[-1]
+    assert len(io.results) < 20 and last["final"] and last["val_loss"] == math.inf
+    assert "became nan" in last["diverged"] and "lr=1000000.0" in last["diverged"]
