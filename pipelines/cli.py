@@ -61,6 +61,7 @@ def build_parser() -> argparse.ArgumentParser:
     resume.add_argument("name")
     resume.add_argument("--storage", help="Ray Tune storage folder the sweep ran in (default ./ray_results)")
     resume.add_argument("--tracking-uri", help="MLflow store (default: the one the sweep used)")
+    resume.add_argument("--trials", type=_number(int), help="raise the sweep's trial budget to this many")
 
     best = commands.add_parser("best", help="the best trials of a sweep")
     best.add_argument("name")
@@ -90,7 +91,7 @@ def cmd_run(args) -> int:
 def cmd_resume(args) -> int:
     from pipelines.sweep import resume_sweep
 
-    return conclude(resume_sweep(args.name, args.storage, args.tracking_uri))
+    return conclude(resume_sweep(args.name, args.storage, args.tracking_uri, args.trials))
 
 
 def conclude(outcome) -> int:

@@ -262,7 +262,29 @@ def drive(tuner, searcher, client, outcome: SweepOutcome, prepared: PreparedSwee
     return outcome
 
 
-def resume_sweep(name: str, storage: str | None, tracking_uri: str | None, echo=print) -> SweepOutcome:
+def raise_budget(sweep_dir: Path, trials: int) -> int:
+    """Set a saved sweep's trial budget to `trials`; return the old one.
+
+    Tuner.restore cannot change num_samples: Tune keeps it in the search generator's saved state,
+    so a resume that asks for more trials raises it there, and the study simply goes on.
+    """
+    import ray.cloudpickle as cloudpickle
+
+    saved = sorted(sweep_dir.glob("search_gen_state-*.json"))
+    if not saved:
+        raise UsageError(f"The sweep in '{sweep_dir}' has no saved search state to continue.")
+    path = saved[-1]  # the one Tune restores: the greatest name
+    state = cloudpickle.loads(path.read_bytes())
+    budget = int(state["total_samples"])
+    if trials < budget:
+        raise UsageError(f"The --trials of a resumed sweep must be at least its budget of {budget}, got {trials}.")
+    state["total_samples"], state["finished"] = trials, False
+    path.write_bytes(cloudpickle.dumps(state))
+    return budget
+
+
+def resume_sweep(name: str, storage: str | None, tracking_uri: str | None, trials: int | None = None,
+                 echo=print) -> SweepOutcome:
     """Continue a sweep that was interrupted or crashed: finished trials stay finished, unfinished ones
     restart from their last checkpoint, the study goes on, MLflow runs are reopened, not duplicated."""
     from mlflow.entities import RunTag
@@ -280,20 +302,31 @@ def resume_sweep(name: str, storage: str | None, tracking_uri: str | None, echo=
     saved = yaml.safe_load(config_file.read_text())
     settings = SweepSettings(**{k: saved[k] for k in SweepSettings.__dataclass_fields__ if k in saved})
     settings.tracking_uri = tracking_uri or saved.get("tracking_uri")
+    if trials is not None and trials < settings.trials:
+        raise UsageError(f"The --trials of a resumed sweep must be at least its budget of {settings.trials}, "
+                         f"got {trials}.")
     prepared = prepare(settings, new_sweep=False)
     start_ray(prepared.settings)
+    if trials is not None and trials > settings.trials:
+        raise_budget(sweep_dir, trials)
+        settings.trials = trials
+        config_file.write_text(yaml.safe_dump({**saved, "trials": trials}, sort_keys=False))
 
     client = tracking.client_for(prepared.tracking_uri)
     parent = find_sweep(client, name)
     parent_id = parent.info.run_id
     client.update_run(parent_id, status="RUNNING")
-    client.log_batch(parent_id, tags=[RunTag("hpo.status", "running")])
+    client.log_batch(parent_id, tags=[RunTag("hpo.status", "running"), RunTag("hpo.trials", str(settings.trials))])
     echo(f"resuming sweep {name}: task {settings.task}\n  storage  {sweep_dir}\n  mlflow   {prepared.tracking_uri}")
 
     _, report_epochs = scheduler_for(prepared.settings, prepared.max_epochs)
     tuner = tune.Tuner.restore(str(sweep_dir), trainable=trainable_for(prepared, report_epochs),
                                resume_unfinished=True, resume_errored=False, restart_errored=False)
-    searcher = tuner._local_tuner._tune_config.search_alg  # the searcher restored with the sweep
+    # The searcher and live view restored with the sweep (Tuner.restore has no public access to them).
+    searcher = tuner._local_tuner._tune_config.search_alg
+    for callback in tuner._local_tuner._run_config.callbacks:
+        if hasattr(callback, "total"):
+            callback.total = settings.trials
     outcome = SweepOutcome(name, settings.task, sweep_dir, prepared.tracking_uri, parent_id,
                            parent.info.experiment_id)
     return drive(tuner, searcher, client, outcome, prepared)
@@ -354,7 +387,7 @@ def finish_parent(client, outcome: SweepOutcome, results, prepared: PreparedSwee
     import mlflow
     import mlflow.pytorch
     import torch
-    from mlflow.entities import Metric, Param, RunTag
+    from mlflow.entities import Metric, RunTag
 
     from trainables.reporting import load_state
 
@@ -378,9 +411,11 @@ def finish_parent(client, outcome: SweepOutcome, results, prepared: PreparedSwee
     metrics += [Metric(k, float(v), stamp, 0) for k, v in outcome.best_metrics.items()]
     config_text = yaml.safe_dump(best.config, sort_keys=False)
     (outcome.sweep_dir / "best_config.yaml").write_text(config_text)
+    # The best config as tags, not params: a resumed sweep may find a better one, and MLflow params
+    # cannot change.
     client.log_batch(parent_id, metrics=metrics,
-                     params=[Param(f"best.{k}", str(v)) for k, v in best.config.items()],
-                     tags=[RunTag("hpo.status", "completed"), RunTag("hpo.best_trial", str(outcome.best.number)),
+                     tags=[RunTag(f"best.{k}", str(v)) for k, v in best.config.items()] +
+                          [RunTag("hpo.status", "completed"), RunTag("hpo.best_trial", str(outcome.best.number)),
                            RunTag("hpo.best_trial_id", outcome.best.trial_id)])
     client.log_text(parent_id, config_text, "best_config.yaml")
     # pickle, not torch.export: every task's model can be saved that way, sequence models included;

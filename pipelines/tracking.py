@@ -79,14 +79,30 @@ def client_for(tracking_uri: str):
     # MLflow sets its logger to INFO when imported (schema set-up notes); a user needs only warnings.
     logging.getLogger("mlflow").setLevel(logging.WARNING)
     mlflow.set_tracking_uri(tracking_uri)
-    return MlflowClient(tracking_uri)
+    with store_lock(tracking_uri):
+        # The first use creates a new SQLite store (schema migrations): one process at a time.
+        client = MlflowClient(tracking_uri)
+        client.search_experiments(max_results=1)
+    return client
+
+
+def store_lock(tracking_uri: str):
+    """A file lock beside a SQLite store, for what two sweeps starting at once must not race on."""
+    import contextlib
+
+    from filelock import FileLock
+
+    if not tracking_uri.startswith("sqlite:///"):
+        return contextlib.nullcontext()
+    return FileLock(tracking_uri[len("sqlite:///"):] + ".lock", timeout=120)
 
 
 def experiment_id(client, name: str, tracking_uri: str) -> str:
-    experiment = client.get_experiment_by_name(name)
-    if experiment is not None:
-        return experiment.experiment_id
-    return client.create_experiment(name, artifact_location=artifact_location(tracking_uri, name))
+    with store_lock(tracking_uri):  # two sweeps of one task starting at once make one experiment
+        experiment = client.get_experiment_by_name(name)
+        if experiment is not None:
+            return experiment.experiment_id
+        return client.create_experiment(name, artifact_location=artifact_location(tracking_uri, name))
 
 
 def params_of(config: dict) -> list:

@@ -111,3 +111,32 @@ def test_ctrl_c_then_resume(tmp_path, presses):
     if presses == 1:  # a graceful stop closes every run it had open
         assert not [r for r in children if r.info.status == "RUNNING"]
     resume_and_check(tmp_path, name)
+
+
+def test_resume_raises_the_budget_of_a_finished_sweep(tmp_path):
+    env = {k: v for k, v in os.environ.items() if k != "MLFLOW_TRACKING_URI"}
+
+    def hpo(*args):
+        return subprocess.run([HPO, *args], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=400)
+
+    first = hpo("run", "multiclass", "--trials", "3", "--max-epochs", "4", "--name", "grow")
+    assert first.returncode == 0, first.stderr
+    lower = hpo("resume", "grow", "--trials", "2")
+    assert lower.returncode == 2 and "at least its budget of 3" in lower.stderr
+    more = hpo("resume", "grow", "--trials", "5")
+    assert more.returncode == 0, more.stdout + more.stderr
+
+    client = MlflowClient(f"sqlite:///{tmp_path / 'mlflow.db'}")
+    runs = client.search_runs([client.get_experiment_by_name("multiclass").experiment_id])
+    parent = [r for r in runs if r.data.tags.get("hpo.role") == "sweep"]
+    children = [r for r in runs if r.data.tags.get("hpo.role") == "trial"]
+    assert len(parent) == 1 and parent[0].info.status == "FINISHED" and parent[0].data.tags["hpo.trials"] == "5"
+    assert len(children) == 5 and len({r.data.tags["hpo.trial_id"] for r in children}) == 5
+    study = optuna.load_study(study_name="grow", storage=f"sqlite:///{tmp_path}/ray_results/grow/optuna.db")
+    assert sorted(t.number for t in study.trials) == [0, 1, 2, 3, 4]
+    assert "RUNNING" not in {t.state.name for t in study.trials}
+
+
+def test_resume_of_an_unknown_sweep_is_refused(tmp_path):
+    done = subprocess.run([HPO, "resume", "nosuch"], cwd=tmp_path, capture_output=True, text=True, timeout=60)
+    assert done.returncode == 2 and done.stderr.startswith("error: No sweep named 'nosuch' to resume")
