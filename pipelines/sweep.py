@@ -89,15 +89,20 @@ def prepare(settings: SweepSettings, new_sweep: bool = True) -> PreparedSweep:
 started_ray = False  # whether this process started (or joined) Ray itself, and so ends it
 
 
+def configure_environment() -> None:
+    """Settings of Ray Tune and MLflow for a sweep; a user's own environment variables win."""
+    # Our live view and summary replace Tune's tables; trial errors are summarised, not dumped.
+    os.environ.setdefault("RAY_AIR_NEW_OUTPUT", "0")
+    logging.getLogger("ray.tune").setLevel(logging.CRITICAL)
+    # Tune's CSV/JSON/TensorBoard files per result: MLflow has the same numbers, these only cost I/O.
+    os.environ.setdefault("TUNE_DISABLE_AUTO_CALLBACK_LOGGERS", "1")
+    os.environ.setdefault("MLFLOW_DISABLE_TELEMETRY", "true")  # it wraps every MLflow client call
+
+
 def start_ray(settings: SweepSettings) -> int:
     """Start (or join) Ray; return how many trials fit at once. Raises UsageError for a cluster that can't serve."""
     import ray
 
-    # Our live view and summary replace Tune's tables; trial errors are summarised, not dumped.
-    os.environ.setdefault("RAY_AIR_NEW_OUTPUT", "0")
-    # Tune's CSV/JSON/TensorBoard files per result: MLflow has the same numbers, these only cost I/O.
-    os.environ.setdefault("TUNE_DISABLE_AUTO_CALLBACK_LOGGERS", "1")
-    logging.getLogger("ray.tune").setLevel(logging.CRITICAL)
     global started_ray
     try:
         if not ray.is_initialized():
@@ -137,7 +142,7 @@ def _import_tracking_modules() -> None:
 
 
 def run_sweep(settings: SweepSettings, echo=print) -> SweepOutcome:
-    os.environ.setdefault("MLFLOW_DISABLE_TELEMETRY", "true")  # it wraps every MLflow client call
+    configure_environment()
     prepared = prepare(settings)
     settings = prepared.settings
     importer = threading.Thread(target=_import_tracking_modules, daemon=True)
@@ -262,8 +267,8 @@ def drive(tuner, searcher, client, outcome: SweepOutcome, prepared: PreparedSwee
     return outcome
 
 
-def raise_budget(sweep_dir: Path, trials: int) -> int:
-    """Set a saved sweep's trial budget to `trials`; return the old one.
+def raise_budget(sweep_dir: Path, trials: int) -> None:
+    """Set a saved sweep's trial budget to `trials`.
 
     Tuner.restore cannot change num_samples: Tune keeps it in the search generator's saved state,
     so a resume that asks for more trials raises it there, and the study simply goes on.
@@ -275,12 +280,8 @@ def raise_budget(sweep_dir: Path, trials: int) -> int:
         raise UsageError(f"The sweep in '{sweep_dir}' has no saved search state to continue.")
     path = saved[-1]  # the one Tune restores: the greatest name
     state = cloudpickle.loads(path.read_bytes())
-    budget = int(state["total_samples"])
-    if trials < budget:
-        raise UsageError(f"The --trials of a resumed sweep must be at least its budget of {budget}, got {trials}.")
     state["total_samples"], state["finished"] = trials, False
     path.write_bytes(cloudpickle.dumps(state))
-    return budget
 
 
 def resume_sweep(name: str, storage: str | None, tracking_uri: str | None, trials: int | None = None,
@@ -291,9 +292,10 @@ def resume_sweep(name: str, storage: str | None, tracking_uri: str | None, trial
     from ray import tune
 
     from pipelines import tracking
+    from pipelines.progress import LiveView
     from pipelines.report import find_sweep
 
-    os.environ.setdefault("MLFLOW_DISABLE_TELEMETRY", "true")
+    configure_environment()
     sweep_dir = Path(storage or "ray_results").expanduser().resolve() / name
     config_file = sweep_dir / "sweep_config.yaml"
     if not config_file.is_file() or not (sweep_dir / "tuner.pkl").is_file():
@@ -307,13 +309,13 @@ def resume_sweep(name: str, storage: str | None, tracking_uri: str | None, trial
                          f"got {trials}.")
     prepared = prepare(settings, new_sweep=False)
     start_ray(prepared.settings)
+    client = tracking.client_for(prepared.tracking_uri)
+    parent = find_sweep(client, name)
     if trials is not None and trials > settings.trials:
         raise_budget(sweep_dir, trials)
         settings.trials = trials
         config_file.write_text(yaml.safe_dump({**saved, "trials": trials}, sort_keys=False))
 
-    client = tracking.client_for(prepared.tracking_uri)
-    parent = find_sweep(client, name)
     parent_id = parent.info.run_id
     client.update_run(parent_id, status="RUNNING")
     client.log_batch(parent_id, tags=[RunTag("hpo.status", "running"), RunTag("hpo.trials", str(settings.trials))])
@@ -325,7 +327,7 @@ def resume_sweep(name: str, storage: str | None, tracking_uri: str | None, trial
     # The searcher and live view restored with the sweep (Tuner.restore has no public access to them).
     searcher = tuner._local_tuner._tune_config.search_alg
     for callback in tuner._local_tuner._run_config.callbacks:
-        if hasattr(callback, "total"):
+        if isinstance(callback, LiveView):
             callback.total = settings.trials
     outcome = SweepOutcome(name, settings.task, sweep_dir, prepared.tracking_uri, parent_id,
                            parent.info.experiment_id)
