@@ -43,9 +43,9 @@ def fit(model: nn.Module, optimizer, loss_fn, *, x: torch.Tensor, y: torch.Tenso
     """Train for config['epochs'] epochs, ending early after PATIENCE epochs without improvement.
 
     Each epoch reports `epoch`, `train_loss`, the validation metrics, `best_val_loss` so far and
-    `final` (True on the last report of a trial that ends by itself; a trial whose loss becomes NaN
-    or infinite ends at once, its last report saying why in `diverged`), with a checkpoint of everything needed to continue and
-    the weights of the best epoch so far (`best_model`).
+    `final` (True on the last report of a trial that ends by itself), with a checkpoint of everything
+    needed to continue and the weights of the best epoch so far (`best_model`). A trial whose loss
+    becomes NaN or infinite ends at once, its last report saying why in `diverged`.
     """
     epochs, batch_size = int(config["epochs"]), int(config["batch_size"])
     generator = torch.Generator().manual_seed(int(config.get("seed", 0)))

@@ -5,6 +5,7 @@ task's train function directly (tests, a single training run).
 """
 from __future__ import annotations
 
+import copy
 import os
 import tempfile
 
@@ -45,7 +46,7 @@ class MemoryIO:
 
     def report(self, metrics: dict, state: dict) -> None:
         self.results.append(dict(metrics))
-        self.state = state
+        self.state = copy.deepcopy(state)  # a snapshot, as a checkpoint is: training goes on in place
 
 
 def load_state(checkpoint_dir: str) -> dict:

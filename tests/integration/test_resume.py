@@ -105,7 +105,7 @@ def test_ctrl_c_then_resume(tmp_path, presses):
         if process.poll() is None:
             kill_group(process)
     log = (tmp_path / f"{name}.log").read_text()
-    assert f"hpo resume" in log and "Traceback" not in log
+    assert "hpo resume" in log and "Traceback" not in log
     parents, children = runs(tmp_path, name)
     assert parents[0].info.status == "KILLED" and parents[0].data.tags["hpo.status"] == "interrupted"
     if presses == 1:  # a graceful stop closes every run it had open

@@ -2,7 +2,6 @@
 import math
 
 import pytest
-import torch
 
 from trainables import binary
 from trainables.loop import PATIENCE
