@@ -248,9 +248,9 @@ def drive(tuner, searcher, client, outcome: SweepOutcome, prepared: PreparedSwee
         outcome.trials = collect_trials(results, searcher.number_of, prepared.registered.task.metrics)
         if interrupted:
             outcome.interrupted = True
-            # Trials the searcher still holds were cut short (or never started): `hpo resume` goes on.
+            # Trials the searcher still holds were cut short: `hpo resume` continues them.
             outcome.trials = [dataclasses.replace(t, status="interrupted") if t.trial_id in searcher.live else t
-                              for t in outcome.trials if t.epochs > 0 or t.status == "failed"]
+                              for t in outcome.trials]
             client.log_batch(outcome.parent_run_id, tags=[RunTag("hpo.status", "interrupted")])
             client.set_terminated(outcome.parent_run_id, "KILLED")
             return outcome
@@ -359,6 +359,8 @@ def collect_trials(results, number_of, metric_names) -> list[TrialRecord]:
     records = []
     for result in results:
         metrics = result.metrics or {}
+        if not metrics and result.error is None:
+            continue  # never started: the sweep ended first
         # A trial that failed before its first report has no metrics; its folder ends in its id.
         trial_id = metrics.get("trial_id") or Path(result.path or "").name.rsplit("_", 1)[-1]
         error = last_line(str(result.error)) if result.error else metrics.get("diverged")
