@@ -255,9 +255,11 @@ def drive(tuner, searcher, client, outcome: SweepOutcome, prepared: PreparedSwee
             client.set_terminated(outcome.parent_run_id, "KILLED")
             return outcome
         searcher.close()
-        close_lost_runs(client, outcome)
+        # Runs still RUNNING now belong to trials a crash lost before Tune saved them.
+        close_running_trials(client, outcome, "failed", "lost: the sweep crashed before saving this trial")
         finish_parent(client, outcome, results, prepared)
-    except KeyboardInterrupt:
+    except KeyboardInterrupt:  # the second Ctrl-C: no graceful stop, but no run is left RUNNING
+        close_running_trials(client, outcome, "interrupted")
         client.log_batch(outcome.parent_run_id, tags=[RunTag("hpo.status", "interrupted")])
         client.set_terminated(outcome.parent_run_id, "KILLED")
         raise
@@ -334,16 +336,18 @@ def resume_sweep(name: str, storage: str | None, tracking_uri: str | None, trial
     return drive(tuner, searcher, client, outcome, prepared)
 
 
-def close_lost_runs(client, outcome: SweepOutcome) -> None:
-    """Child runs still RUNNING when a sweep ends belong to trials a crash lost before Tune saved them."""
+def close_running_trials(client, outcome: SweepOutcome, status: str, error: str | None = None) -> None:
+    """End the sweep's child runs that are still RUNNING, with `status` (and `error`) as their tags."""
     from mlflow.entities import RunTag
 
-    lost = client.search_runs([outcome.experiment_id], max_results=50000, filter_string=(
+    from pipelines.tracking import RUN_STATUS
+
+    running = client.search_runs([outcome.experiment_id], max_results=50000, filter_string=(
         f"tags.mlflow.parentRunId = '{outcome.parent_run_id}' AND attributes.status = 'RUNNING'"))
-    for run in lost:
-        client.log_batch(run.info.run_id, tags=[
-            RunTag("hpo.status", "failed"), RunTag("hpo.error", "lost: the sweep crashed before saving this trial")])
-        client.set_terminated(run.info.run_id, "FAILED")
+    for run in running:
+        tags = [RunTag("hpo.status", status)] + ([RunTag("hpo.error", error)] if error else [])
+        client.log_batch(run.info.run_id, tags=tags)
+        client.set_terminated(run.info.run_id, RUN_STATUS.get(status, "FINISHED"))
 
 
 def rung_epochs(grace: int, reduction_factor: int, max_t: int) -> tuple[int, ...]:
