@@ -5,6 +5,7 @@ names, store, cluster) before the first byte is written to storage or MLflow.
 """
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import logging
 import math
@@ -258,10 +259,14 @@ def drive(tuner, searcher, client, outcome: SweepOutcome, prepared: PreparedSwee
         # Runs still RUNNING now belong to trials a crash lost before Tune saved them.
         close_running_trials(client, outcome, "failed", "lost: the sweep crashed before saving this trial")
         finish_parent(client, outcome, results, prepared)
-    except KeyboardInterrupt:  # the second Ctrl-C: no graceful stop, but no run is left RUNNING
-        close_running_trials(client, outcome, "interrupted")
-        client.log_batch(outcome.parent_run_id, tags=[RunTag("hpo.status", "interrupted")])
-        client.set_terminated(outcome.parent_run_id, "KILLED")
+    except KeyboardInterrupt:
+        # The second Ctrl-C. It may have cut an MLflow write short and left a SQLite store locked for
+        # this process, so closing the runs is best effort and gives up at the first failure:
+        # `hpo resume` reopens or closes whatever stays open.
+        with contextlib.suppress(Exception):
+            client.log_batch(outcome.parent_run_id, tags=[RunTag("hpo.status", "interrupted")])
+            client.set_terminated(outcome.parent_run_id, "KILLED")
+            close_running_trials(client, outcome, "interrupted")
         raise
     except BaseException:
         client.set_terminated(outcome.parent_run_id, "FAILED")
