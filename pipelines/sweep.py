@@ -256,8 +256,10 @@ def drive(tuner, searcher, client, outcome: SweepOutcome, prepared: PreparedSwee
             client.set_terminated(outcome.parent_run_id, "KILLED")
             return outcome
         searcher.close()
-        # Runs still RUNNING now belong to trials a crash lost before Tune saved them.
-        close_running_trials(client, outcome, "failed", "lost: the sweep crashed before saving this trial")
+        # Runs still open now (RUNNING, or KILLED by an abort and not resumed) belong to trials a
+        # crash or an abort lost before Tune saved them.
+        close_running_trials(client, outcome, "failed", "lost: the sweep ended before saving this trial",
+                             open_statuses=("RUNNING", "KILLED"))
         finish_parent(client, outcome, results, prepared)
     except KeyboardInterrupt:
         # The second Ctrl-C. It may have cut an MLflow write short and left a SQLite store locked for
@@ -341,15 +343,16 @@ def resume_sweep(name: str, storage: str | None, tracking_uri: str | None, trial
     return drive(tuner, searcher, client, outcome, prepared)
 
 
-def close_running_trials(client, outcome: SweepOutcome, status: str, error: str | None = None) -> None:
-    """End the sweep's child runs that are still RUNNING, with `status` (and `error`) as their tags."""
+def close_running_trials(client, outcome: SweepOutcome, status: str, error: str | None = None,
+                         open_statuses: tuple[str, ...] = ("RUNNING",)) -> None:
+    """End the sweep's child runs whose MLflow status is one of `open_statuses`, tagging them `status`."""
     from mlflow.entities import RunTag
 
     from pipelines.tracking import RUN_STATUS
 
-    running = client.search_runs([outcome.experiment_id], max_results=50000, filter_string=(
-        f"tags.mlflow.parentRunId = '{outcome.parent_run_id}' AND attributes.status = 'RUNNING'"))
-    for run in running:
+    children = client.search_runs([outcome.experiment_id], max_results=50000,
+                                  filter_string=f"tags.mlflow.parentRunId = '{outcome.parent_run_id}'")
+    for run in (r for r in children if r.info.status in open_statuses):
         tags = [RunTag("hpo.status", status)] + ([RunTag("hpo.error", error)] if error else [])
         client.log_batch(run.info.run_id, tags=tags)
         client.set_terminated(run.info.run_id, RUN_STATUS.get(status, "FINISHED"))
