@@ -424,6 +424,8 @@ def finish_parent(client, outcome: SweepOutcome, results, prepared: PreparedSwee
     model.load_state_dict(state["best_model"])
     scores = {**task.evaluate(model, data, "val"), **task.evaluate(model, data, "test")}
     outcome.best_metrics = {("best_" + k if k.startswith("val_") else k): v for k, v in scores.items()}
+    extras = task.summarize_best(model, data, best.config) if task.summarize_best else {}
+    outcome.best_metrics.update(extras.get("metrics", {}))
     metrics += [Metric(k, float(v), stamp, 0) for k, v in outcome.best_metrics.items()]
     config_text = yaml.safe_dump(best.config, sort_keys=False)
     (outcome.sweep_dir / "best_config.yaml").write_text(config_text)
@@ -434,6 +436,8 @@ def finish_parent(client, outcome: SweepOutcome, results, prepared: PreparedSwee
                           [RunTag("hpo.status", "completed"), RunTag("hpo.best_trial", str(outcome.best.number)),
                            RunTag("hpo.best_trial_id", outcome.best.trial_id)])
     client.log_text(parent_id, config_text, "best_config.yaml")
+    for file_name, text in extras.get("texts", {}).items():
+        client.log_text(parent_id, text, file_name)
     # pickle, not torch.export: every task's model can be saved that way, sequence models included;
     # MLflow warns about pickle on every save, which says nothing new to a user of this tool.
     logging.getLogger("mlflow.pytorch").setLevel(logging.ERROR)

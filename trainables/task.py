@@ -28,3 +28,15 @@ class Task:
     evaluate: Callable[[nn.Module, Any, str], dict]     # metrics of a model on "val" or "test"
     metric: str = "val_loss"                            # the objective
     mode: str = "min"
+    # Serving (the logged model, `hpo predict`): make_predictor(model, data, config) returns a picklable
+    # object, free of Ray and open files, holding the model on the CPU in eval mode and the preprocessing
+    # that `data` learnt (scaler, class labels, vocabulary, window length...), with
+    #   predict(raw) -> pandas.DataFrame with a `prediction` column, and
+    #   example() -> a small raw input (for the model's signature and input example).
+    # read_raw(path) turns the file or folder given to `hpo predict --data` into that raw input
+    # (raises DataError on bad input).
+    make_predictor: Callable[[nn.Module, Any, dict], Any] | None = None
+    read_raw: Callable[[str], Any] | None = None
+    # Extra results of the best model on the sweep's parent run:
+    # summarize_best(model, data, config) -> {"metrics": {name: float}, "texts": {"file.txt": str}}
+    summarize_best: Callable[[nn.Module, Any, dict], dict] | None = None
