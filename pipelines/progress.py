@@ -7,7 +7,7 @@ import time
 
 from ray.tune import Callback
 
-from pipelines.trial import outcome_of
+from pipelines.trial import outcome_of, trial_label
 
 TTY_REFRESH_SECONDS = 0.5    # how often the live line is redrawn on a terminal
 LOG_REFRESH_SECONDS = 15.0   # without a terminal, a line this often (and one per finished trial)
@@ -67,7 +67,7 @@ class LiveView(Callback):
             value, trial_id, result = self.best
             number = self.number_of(trial_id)
             extra = "".join(f", {m} {result[m]:.4g}" for m in self.metrics if isinstance(result.get(m), float))
-            text += f" | best val_loss {value:.4g} (trial-{number:03d}{extra})" if number is not None else ""
+            text += f" | best val_loss {value:.4g} ({trial_label(number, trial_id)}{extra})"
         return text
 
     def draw(self, force: bool = False) -> None:

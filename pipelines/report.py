@@ -5,6 +5,7 @@ import math
 
 from pipelines.errors import UsageError
 from pipelines.progress import format_table
+from pipelines.trial import trial_label
 
 CONFIG_COLUMNS = ("lr", "optimizer", "batch_size", "n_layers", "epochs")  # shown when a task has them
 
@@ -13,7 +14,7 @@ def print_summary(outcome) -> None:
     trials = sorted(outcome.trials, key=lambda t: (math.isnan(t.best_val_loss), t.best_val_loss))
     metric_names = sorted({m for t in trials for m in t.metrics if m != "val_loss"})
     columns = [c for c in CONFIG_COLUMNS if any(c in t.config for t in trials)]
-    rows = [[f"trial-{t.number:03d}" if t.number is not None else t.trial_id, t.status, t.epochs,
+    rows = [[trial_label(t.number, t.trial_id), t.status, t.epochs,
              t.best_val_loss, *[t.metrics.get(m) for m in metric_names], *[t.config.get(c) for c in columns]]
             for t in trials]
     print()
@@ -27,10 +28,10 @@ def print_summary(outcome) -> None:
     if failures:
         print("failures:")
         for t in failures:
-            print(f"  trial-{t.number:03d}: {t.error}" if t.number is not None else f"  {t.trial_id}: {t.error}")
+            print(f"  {trial_label(t.number, t.trial_id)}: {t.error}")
     if outcome.best is None:
         return
-    print(f"\nbest: trial-{outcome.best.number:03d}  " +
+    print(f"\nbest: {trial_label(outcome.best.number, outcome.best.trial_id)}  " +
           "  ".join(f"{k} {v:.4g}" for k, v in outcome.best_metrics.items()))
     for key, value in outcome.best.config.items():
         print(f"  {key}: {value}")

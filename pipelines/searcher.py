@@ -16,7 +16,7 @@ import optuna
 from optuna.trial import TrialState
 from ray.tune.search import Searcher
 
-from pipelines.trial import epochs_of, outcome_of
+from pipelines.trial import epochs_of, outcome_of, trial_label
 from search_spaces.space import ParamSpec, Space
 
 
@@ -62,7 +62,7 @@ class OptunaStudySearcher(Searcher):
     def trial_dirname(self, trial) -> str:
         """Ray Tune's folder of a trial, named like its MLflow run."""
         number = self.number_of(trial.trial_id)
-        return f"trial-{number:03d}_{trial.trial_id}" if number is not None else f"trial_{trial.trial_id}"
+        return f"{trial_label(number, trial.trial_id)}_{trial.trial_id}" if number is not None else f"trial_{trial.trial_id}"
 
     def on_trial_result(self, trial_id: str, result: dict) -> None:
         trial = self.live.get(trial_id)

@@ -108,7 +108,9 @@ def start_ray(settings: SweepSettings) -> int:
     try:
         if not ray.is_initialized():
             started_ray = True
-            ray.init(address=settings.address, include_dashboard=False, log_to_driver=False,
+            # "local": without --address a new local Ray, never one that `ray start` left on this machine
+            # (plain ray.init() would join that).
+            ray.init(address=settings.address or "local", include_dashboard=False, log_to_driver=False,
                      logging_level=logging.ERROR, configure_logging=True)
     except (ConnectionError, RuntimeError, ValueError) as exc:
         raise UsageError(f"Cannot start or reach Ray at --address {settings.address!r}: "

@@ -17,7 +17,7 @@ from ray.tune import Callback
 
 from pipelines import interrupts
 from pipelines.errors import UsageError
-from pipelines.trial import epochs_of, outcome_of
+from pipelines.trial import epochs_of, outcome_of, trial_label
 
 FLUSH_SECONDS = 2.0          # how stale the UI's per-epoch metrics may get while a sweep runs
 MAX_BATCH = 1000             # MLflow's limit of metrics in one log_batch call
@@ -158,8 +158,7 @@ class TrialLogger(Callback):
         self.pending.setdefault(run_id, [])
 
     def run_name(self, trial) -> str:
-        number = self.number_of(trial.trial_id)
-        return f"trial-{number:03d}" if number is not None else trial.trial_id
+        return trial_label(self.number_of(trial.trial_id), trial.trial_id)
 
     def on_trial_start(self, iteration, trials, trial, **info):
         if not self.adopted:

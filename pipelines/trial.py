@@ -35,6 +35,11 @@ class BatchedTuneIO(RayTuneIO):
         self.last_report = time.monotonic()
 
 
+def trial_label(number: int | None, trial_id: str) -> str:
+    """How a trial is named everywhere (MLflow run, Tune folder, tables): its Optuna number, else Ray's id."""
+    return f"trial-{number:03d}" if number is not None else trial_id
+
+
 def outcome_of(result: dict | None, errored: bool = False) -> str:
     """completed (ended by itself), early_stopped (stopped from outside first) or failed."""
     if errored or (result and result.get("diverged")):

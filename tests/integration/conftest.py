@@ -7,7 +7,7 @@ def local_ray():
     import ray
 
     # Its own processes, ended by ray.shutdown() at the end: never `ray stop`, which would end others' too.
-    ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False, configure_logging=False)
+    ray.init(address="local", num_cpus=2, include_dashboard=False, log_to_driver=False, configure_logging=False)
     yield ray
     ray.shutdown()
 
