@@ -7,9 +7,11 @@ from dataclasses import dataclass
 from typing import Callable
 
 from search_spaces import binary as binary_space
+from search_spaces import cnn as cnn_space
 from search_spaces import multiclass as multiclass_space
 from search_spaces import regression as regression_space
-from trainables import binary, multiclass, regression
+from search_spaces import rnn as rnn_space
+from trainables import binary, cnn, multiclass, regression, rnn
 from trainables.task import Task
 
 
@@ -23,6 +25,8 @@ TASKS: dict[str, Registered] = {
     "binary": Registered(binary.TASK, binary_space.define),
     "multiclass": Registered(multiclass.TASK, multiclass_space.define),
     "regression": Registered(regression.TASK, regression_space.define),
+    "rnn": Registered(rnn.TASK, rnn_space.define),
+    "cnn": Registered(cnn.TASK, cnn_space.define),
 }
 
 
