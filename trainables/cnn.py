@@ -120,8 +120,6 @@ class ImagePredictor:
 
 def image_references(raw) -> list[str]:
     """The images a raw input names, as path or data-URI strings."""
-    import pandas as pd
-
     if isinstance(raw, (str, Path)):
         return read_raw(str(raw))
     if isinstance(raw, pd.DataFrame):
