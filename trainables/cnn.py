@@ -6,7 +6,8 @@ when the network allows; `--data DIR` takes a folder with one subfolder of image
 32x32). See trainables/image_data.py.
 
 A conv block is a 3x3 convolution (padding 1), batch norm, ReLU and a 2x2 max pool while the image is
-at least 2 pixels wide. `val_loss` is the cross-entropy on logits, `val_acc` the accuracy.
+at least 2 pixels wide (no batch norm once it is down to 1x1). `val_loss` is the cross-entropy on
+logits, `val_acc` the accuracy.
 """
 from __future__ import annotations
 
@@ -35,7 +36,10 @@ def build_cnn(channels: int, size: tuple[int, int], n_classes: int, block_channe
     layers: list[nn.Module] = []
     height, width = size
     for out in block_channels:
-        layers += [nn.Conv2d(channels, out, kernel_size=3, padding=1), nn.BatchNorm2d(out), nn.ReLU()]
+        layers.append(nn.Conv2d(channels, out, kernel_size=3, padding=1))
+        if height * width > 1:  # batch norm of a 1x1 map fails on a last batch of one image
+            layers.append(nn.BatchNorm2d(out))
+        layers.append(nn.ReLU())
         if min(height, width) >= 2:  # 8x8 digits allow three pools; further blocks keep 1x1
             layers.append(nn.MaxPool2d(2))
             height, width = height // 2, width // 2

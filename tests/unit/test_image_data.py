@@ -135,6 +135,8 @@ def test_conv_blocks_pool_while_the_image_allows():
     model = cnn.build_cnn(1, (8, 8), 10, [4, 4, 4, 4], [16], dropout=0.0)
     assert sum(isinstance(m, torch.nn.MaxPool2d) for m in model.modules()) == 3
     assert model(torch.randn(2, 1, 8, 8)).shape == (2, 10)
+    assert sum(isinstance(m, torch.nn.BatchNorm2d) for m in model.modules()) == 3  # none on the 1x1 map
+    model.train()(torch.randn(1, 1, 8, 8)).sum().backward()  # a last batch of one image trains too
     assert cnn.build_cnn(3, (32, 32), 4, [8], [], dropout=0.2)(torch.randn(2, 3, 32, 32)).shape == (2, 4)
 
 
