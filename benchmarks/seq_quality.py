@@ -68,7 +68,7 @@ def main() -> None:
         mse, baseline = metrics["test_rmse"] ** 2, metrics["baseline_test_rmse"] ** 2
         floor = realised_test_noise()
         print(f"rnn noisy sine: {args.trials} trials in {seconds:.0f} s; best trial test MSE {mse:.5f} = "
-              f"{mse / SINE_NOISE_VARIANCE:.2f}x the noise variance {SINE_NOISE_VARIANCE} "
+              f"{mse / SINE_NOISE_VARIANCE:.2f}x the noise variance {SINE_NOISE_VARIANCE:.4f} "
               f"({mse / floor:.2f}x the noise drawn on the test targets, {floor:.5f}); "
               f"last-value baseline {baseline:.5f}")
 
