@@ -170,3 +170,30 @@ def test_sample_of_the_best_model_starts_with_the_fixed_prompt(corpus):
     prompt = language.sample_prompt(corpus)
     assert sample.startswith(prompt) and len(sample) == len(prompt) + language.SAMPLE_CHARS + 1
     assert sample == bigram.TASK.summarize_best(model, corpus, {})["texts"]["sample.txt"]
+
+
+
+class Interrupted(Exception):
+    pass
+
+
+class StopAfterFirstReport(MemoryIO):
+    """A trial whose process dies right after its first checkpoint."""
+
+    def report(self, metrics, state):
+        super().report(metrics, state)
+        raise Interrupted
+
+
+def test_a_resumed_trial_draws_the_same_windows_as_an_uninterrupted_one(corpus):
+    config = {"batch_size": 64, "epochs": 2, "lr": 0.05, "optimizer": "Adam", "seed": 3}
+    straight = MemoryIO()
+    bigram.TASK.train(config, corpus, straight)
+    first = StopAfterFirstReport()
+    with pytest.raises(Interrupted):
+        bigram.TASK.train(config, corpus, first)
+    resumed = MemoryIO(first.state)
+    bigram.TASK.train(config, corpus, resumed)
+    assert [r["epoch"] for r in resumed.results] == [2]
+    assert resumed.results[0]["train_loss"] == straight.results[1]["train_loss"]
+    assert resumed.results[0]["val_loss"] == straight.results[1]["val_loss"]
