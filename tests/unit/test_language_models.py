@@ -2,6 +2,7 @@
 sparse path, validation in nats per character, the space, and serving prompts."""
 import math
 import pickle
+from pathlib import Path
 
 import optuna
 import pytest
@@ -10,7 +11,7 @@ import torch
 from benchmarks.bigram_floor import cross_entropy, pair_counts
 from pipelines.registry import TASKS
 from search_spaces.space import Space, SpaceError, check_space
-from search_spaces.yaml_space import parse_space
+from search_spaces.yaml_space import load_space_file, parse_space
 from trainables import bigram, language, transformer
 from trainables.optimizers import make_optimizer
 from trainables.reporting import MemoryIO
@@ -18,6 +19,7 @@ from trainables.tabular_data import DataError
 from trainables.task import DataRequest
 from trainables.text_data import default_text, load_text, min_chars
 
+BENCHMARK_SPACE = Path(__file__).parents[2] / "benchmarks" / "transformer_cpu.yaml"
 TINY = {"batch_size": 8, "epochs": 1, "context_length": 16, "n_layers": 2, "n_heads": 2, "head_width": 4,
         "d_model": 8, "ff_width": 16, "dropout": 0.0, "lr": 3e-3, "optimizer": "Adam", "seed": 0}
 
@@ -110,6 +112,8 @@ def test_space_dimensions_and_limits():
     too_long = parse_space({"context_length": {"type": "categorical", "choices": [1024]}})
     with pytest.raises(SpaceError, match="'context_length' of the space must be <= 512"):
         check_space(TASKS["transformer"].define_space, too_long)
+    benchmark = check_space(TASKS["transformer"].define_space, load_space_file(BENCHMARK_SPACE))
+    assert benchmark.largest["d_model"] == 4 * 24 and benchmark.largest["context_length"] == 64
 
 
 def test_sparse_adam_trains_the_bigram_table_through_sparse_gradients(corpus):
