@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import math
-from typing import Callable
+from typing import Callable, Iterable
 
 import torch
 from torch import nn
@@ -28,6 +28,20 @@ def train_epoch(model: nn.Module, optimizer, loss_fn, x: torch.Tensor, y: torch.
     return total.item() / len(x)
 
 
+def train_steps(model: nn.Module, optimizer, loss_fn, batches: Iterable) -> float:
+    """One epoch made of the (x, y) batches a batch source yields (e.g. random windows of a text)."""
+    model.train()
+    total, count = torch.zeros(()), 0
+    for xb, yb in batches:
+        optimizer.zero_grad()
+        loss = loss_fn(model(xb), yb)
+        loss.backward()
+        optimizer.step()
+        total += loss.detach() * len(xb)
+        count += len(xb)
+    return total.item() / count
+
+
 def clone_state(model: nn.Module) -> dict:
     return {k: v.detach().clone() for k, v in model.state_dict().items()}
 
@@ -38,9 +52,13 @@ def checkpoint_state(model, optimizer, generator, progress: dict, best_model) ->
             "progress": dict(progress), "best_model": best_model if best_model is not None else clone_state(model)}
 
 
-def fit(model: nn.Module, optimizer, loss_fn, *, x: torch.Tensor, y: torch.Tensor,
-        validate: Callable[[nn.Module], dict], config: dict, io) -> None:
+def fit(model: nn.Module, optimizer, loss_fn, *, x: torch.Tensor | None = None, y: torch.Tensor | None = None,
+        validate: Callable[[nn.Module], dict], config: dict, io,
+        batches: Callable[[torch.Generator], Iterable] | None = None) -> None:
     """Train for config['epochs'] epochs, ending early after PATIENCE epochs without improvement.
+
+    An epoch is a shuffled pass over the in-memory (x, y), or, when `batches` is given, the batches
+    that `batches(generator)` yields (the language models: a fixed number of steps on random windows).
 
     Each epoch reports `epoch`, `train_loss`, the validation metrics, `best_val_loss` so far and
     `final` (True on the last report of a trial that ends by itself), with a checkpoint of everything
@@ -63,7 +81,8 @@ def fit(model: nn.Module, optimizer, loss_fn, *, x: torch.Tensor, y: torch.Tenso
             return
 
     for epoch in range(progress["epoch"] + 1, epochs + 1):
-        train_loss = train_epoch(model, optimizer, loss_fn, x, y, batch_size, generator)
+        train_loss = (train_epoch(model, optimizer, loss_fn, x, y, batch_size, generator) if batches is None
+                      else train_steps(model, optimizer, loss_fn, batches(generator)))
         metrics = validate(model)
         diverged = [f"{name} became {value}" for name, value in (("train_loss", train_loss),
                                                                  ("val_loss", metrics["val_loss"]))

@@ -14,6 +14,8 @@ def workdir(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     monkeypatch.delenv("MLFLOW_TRACKING_URI", raising=False)
     (tmp_path / "space.yaml").write_text("lr: {type: float, low: 0.1, high: 0.01}\n")
+    (tmp_path / "short.txt").write_text("to be or not to be\n" * 20)
+    (tmp_path / "latin1.txt").write_bytes("caf\xe9\n".encode("latin-1") * 100)
     (tmp_path / "words.csv").write_text("a,b,label\n" + "".join(f"{i},x{i},{i % 2}\n" for i in range(30)))
     return tmp_path
 
@@ -36,6 +38,8 @@ CASES = [
     (["run", "binary", "--data", "words.csv", "--target", "label"], "non-numeric feature columns 'b'"),
     (["run", "binary", "--data", "words.csv"], "needs --target COL"),
     (["run", "binary", "--target", "label"], "give --data FILE too"),
+    (["run", "transformer", "--data", "short.txt"], "has 380 characters; the transformer task needs at least"),
+    (["run", "bigram", "--data", "latin1.txt"], "'latin1.txt' is not UTF-8 text"),
     (["run", "binary", "--tracking-uri", "ftp://host/x"], "unsupported scheme 'ftp'"),
     (["run", "binary", "--tracking-uri", "sqlite:////no/such/dir/m.db"], "'/no/such/dir' does not exist"),
     (["run", "binary", "--tracking-uri", "http://127.0.0.1:9"], "cannot be reached"),

@@ -3,21 +3,35 @@ import math
 
 import optuna
 import pytest
+import torch
 
 from pipelines.registry import TASKS
 from search_spaces.space import Space
 from trainables.reporting import MemoryIO
 from trainables.task import DataRequest
 
+# The real spaces, shrunk to a quick run: every param a task does not have is ignored.
+SMALL = {"epochs": 2, "batch_size": 32, "context_length": 32, "n_layers": 1, "n_heads": 2, "head_width": 8,
+         "ff_width": 64}
+
+
+@pytest.fixture
+def one_thread():
+    """One torch thread, as a trial of a sweep has: on a busy 2-core machine two are several times slower."""
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
+
 
 @pytest.mark.parametrize("name", sorted(TASKS))
-def test_short_training_reports_the_task_metrics(name):
+def test_short_training_reports_the_task_metrics(name, one_thread):
     registered = TASKS[name]
     task = registered.task
     assert task.name == name and task.metric == "val_loss" and task.mode == "min"
     data = task.load_data(DataRequest(seed=0))
     study = optuna.create_study(sampler=optuna.samplers.RandomSampler(seed=0))
-    config = registered.define_space(Space(study.ask(), caps={"epochs": 2}))
+    config = registered.define_space(Space(study.ask(), caps=SMALL))
     config["seed"] = 0
     io = MemoryIO()
     task.train(config, data, io)
