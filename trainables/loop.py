@@ -11,25 +11,16 @@ PATIENCE = 5          # epochs without a val_loss improvement before a trial end
 MIN_IMPROVEMENT = 1e-4  # a smaller drop of val_loss does not count as an improvement
 
 
-def train_epoch(model: nn.Module, optimizer, loss_fn, x: torch.Tensor, y: torch.Tensor,
-                batch_size: int, generator: torch.Generator) -> float:
+def shuffled_batches(x: torch.Tensor, y: torch.Tensor, batch_size: int, generator: torch.Generator):
     """One pass over (x, y) in shuffled mini-batches sliced from memory (no DataLoader)."""
-    model.train()
     order = torch.randperm(len(x), generator=generator)
     x, y = x[order], y[order]  # one gather per epoch; batches below are views
-    total = torch.zeros(())
     for start in range(0, len(x), batch_size):
-        xb, yb = x[start:start + batch_size], y[start:start + batch_size]
-        optimizer.zero_grad()
-        loss = loss_fn(model(xb), yb)
-        loss.backward()
-        optimizer.step()
-        total += loss.detach() * len(xb)  # summed as a tensor: no .item() sync per batch
-    return total.item() / len(x)
+        yield x[start:start + batch_size], y[start:start + batch_size]
 
 
 def train_steps(model: nn.Module, optimizer, loss_fn, batches: Iterable) -> float:
-    """One epoch made of the (x, y) batches a batch source yields (e.g. random windows of a text)."""
+    """One epoch made of the (x, y) batches a batch source yields; returns the mean loss per row."""
     model.train()
     total, count = torch.zeros(()), 0
     for xb, yb in batches:
@@ -37,7 +28,7 @@ def train_steps(model: nn.Module, optimizer, loss_fn, batches: Iterable) -> floa
         loss = loss_fn(model(xb), yb)
         loss.backward()
         optimizer.step()
-        total += loss.detach() * len(xb)
+        total += loss.detach() * len(xb)  # summed as a tensor: no .item() sync per batch
         count += len(xb)
     return total.item() / count
 
@@ -81,8 +72,9 @@ def fit(model: nn.Module, optimizer, loss_fn, *, x: torch.Tensor | None = None, 
             return
 
     for epoch in range(progress["epoch"] + 1, epochs + 1):
-        train_loss = (train_epoch(model, optimizer, loss_fn, x, y, batch_size, generator) if batches is None
-                      else train_steps(model, optimizer, loss_fn, batches(generator)))
+        epoch_batches = (shuffled_batches(x, y, batch_size, generator) if batches is None
+                         else batches(generator))
+        train_loss = train_steps(model, optimizer, loss_fn, epoch_batches)
         metrics = validate(model)
         diverged = [f"{name} became {value}" for name, value in (("train_loss", train_loss),
                                                                  ("val_loss", metrics["val_loss"]))
