@@ -44,15 +44,17 @@ def best_model(client, parent):
 def lineage(client, parent) -> dict[str, str]:
     """Where the model came from: sweep, trial, its config and seed, code version, data fingerprint."""
     from pipelines.serving import code_version
+    from pipelines.trial import trial_label
 
     tags, params = parent.data.tags, parent.data.params
+    number, trial_id = tags.get("hpo.best_trial", ""), tags.get("hpo.best_trial_id", "")
     with tempfile.TemporaryDirectory() as folder:
         config = yaml.safe_load(Path(client.download_artifacts(parent.info.run_id, "best_config.yaml", folder))
                                 .read_text())
     # The code that trained it, recorded when the sweep ended; else (an older sweep) this checkout's.
     code = {k: tags[f"hpo.{k}"] for k in ("git_commit", "package_version") if f"hpo.{k}" in tags} or code_version()
     found = {"hpo.sweep": parent.info.run_name, "hpo.sweep_run_id": parent.info.run_id, "hpo.task": tags["hpo.task"],
-             "hpo.trial": tags.get("hpo.best_trial", ""), "hpo.trial_id": tags.get("hpo.best_trial_id", ""),
+             "hpo.trial": trial_label(int(number), trial_id) if number.isdigit() else trial_id, "hpo.trial_id": trial_id,
              "hpo.config": json.dumps(config, sort_keys=True), "hpo.seed": str(config.get("seed", "")),
              "hpo.data_fingerprint": params.get("data_fingerprint", ""),
              "hpo.data_source": params.get("data_source", ""),

@@ -85,15 +85,16 @@ def run_ui(host: str, port: int, tracking_uri: str | None, echo=print) -> int:
     if not 0 < port < 65536:
         raise UsageError(f"The --port must be between 1 and 65535, got {port}.")
     uri = resolve_tracking_uri(tracking_uri)
-    client = client_for(uri)
     if uri.startswith(("http://", "https://")):
+        client = client_for(uri)
         echo(f"MLflow UI of the tracking server: {uri.rstrip('/')}")
         echo(f"latest sweep's runs:              {latest_sweep_link(client, uri.rstrip('/'))}")
         return 0
+    check_port_free(host, port)
     if host not in (LOCAL_HOST, "localhost", "::1"):
         print(f"warning: --host {host} makes the MLflow UI (and its API, which can change and delete runs) "
               "reachable from other machines; it has no authentication.", file=sys.stderr)
-    check_port_free(host, port)
+    client = client_for(uri)
     url = f"http://{'localhost' if host in ('0.0.0.0', '::') else host}:{port}"
     process = subprocess.Popen(server_command(uri, host, port), start_new_session=True,
                                stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
