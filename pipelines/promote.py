@@ -18,12 +18,15 @@ ALIAS_PATTERN = re.compile(r"^[\w-]{1,255}$")
 RESERVED_ALIAS = re.compile(r"^(latest|v\d+)$", re.IGNORECASE)
 
 
-def check_names(model_name: str, alias: str) -> None:
-    if not model_name.strip() or any(c in model_name for c in "/:'"):
-        raise UsageError(f"The --model-name must be non-empty, without '/', ':' or quotes, got {model_name!r}.")
+def check_alias(alias: str) -> None:
     if not ALIAS_PATTERN.match(alias) or RESERVED_ALIAS.match(alias):
         raise UsageError(f"The --alias must be letters, digits, '_' or '-' and not 'latest' or like 'v1' "
                          f"(MLflow's own), got {alias!r}.")
+
+
+def check_model_name(model_name: str) -> None:
+    if not model_name.strip() or any(c in model_name for c in "/:'"):
+        raise UsageError(f"The --model-name must be non-empty, without '/', ':' or quotes, got {model_name!r}.")
 
 
 def default_model_name(task: str) -> str:
@@ -70,13 +73,13 @@ def promote(name: str, model_name: str | None, alias: str, tracking_uri: str | N
     from pipelines.report import find_sweep
     from pipelines.tracking import client_for, resolve_tracking_uri
 
+    check_alias(alias)
     if model_name is not None:
-        check_names(model_name, alias)
+        check_model_name(model_name)
     client = client_for(resolve_tracking_uri(tracking_uri))
     parent = find_sweep(client, name)
     model = best_model(client, parent)
     model_name = model_name or default_model_name(parent.data.tags["hpo.task"])
-    check_names(model_name, alias)
     tags = lineage(client, parent)
     try:
         if not client.search_registered_models(filter_string=f"name = '{model_name}'"):

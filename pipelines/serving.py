@@ -119,6 +119,8 @@ def predict(model_uri: str, data_path: str, tracking_uri: str | None, out=sys.st
     from pipelines.errors import UsageError
     from pipelines.tracking import client_for, resolve_tracking_uri
 
+    if not Path(data_path).exists():
+        raise UsageError(f"The --data '{data_path}' does not exist.")
     client_for(resolve_tracking_uri(tracking_uri))  # also sets the URI that models:/ and runs:/ resolve in
     model = load_model(model_uri)
     task_name = (model.metadata.metadata or {}).get(TASK_KEY)
