@@ -402,11 +402,10 @@ def best_result(results):
 
 def finish_parent(client, outcome: SweepOutcome, results, prepared: PreparedSweep) -> None:
     """Put the sweep's result on the parent run: best metrics and test metrics, config, model."""
-    import mlflow
-    import mlflow.pytorch
-    import torch
     from mlflow.entities import Metric, RunTag
 
+    from pipelines import serving
+    from pipelines.sweep_report import log_sweep_report
     from trainables.reporting import load_state
 
     task, data, parent_id = prepared.registered.task, prepared.data, outcome.parent_run_id
@@ -440,10 +439,7 @@ def finish_parent(client, outcome: SweepOutcome, results, prepared: PreparedSwee
     client.log_text(parent_id, config_text, "best_config.yaml")
     for file_name, text in extras.get("texts", {}).items():
         client.log_text(parent_id, text, file_name)
-    # pickle, not torch.export: every task's model can be saved that way, sequence models included;
-    # MLflow warns about pickle on every save, which says nothing new to a user of this tool.
-    logging.getLogger("mlflow.pytorch").setLevel(logging.ERROR)
-    with mlflow.start_run(run_id=parent_id):
-        mlflow.pytorch.log_model(model, name="model", serialization_format="pickle",
-                                 pip_requirements=[f"torch=={torch.__version__.split('+')[0]}"])
+    serving.log_model(task, model, data, best.config, parent_id)
+    client.log_batch(parent_id, tags=[RunTag(f"hpo.{k}", v) for k, v in serving.code_version().items()])
+    log_sweep_report(client, outcome, rungs=scheduler_for(prepared.settings, prepared.max_epochs)[1])
     client.set_terminated(parent_id, "FINISHED")

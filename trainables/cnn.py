@@ -23,7 +23,7 @@ from trainables.loop import fit
 from trainables.mlp import build_mlp, layer_widths
 from trainables.optimizers import make_optimizer
 from trainables.tabular_data import DataError
-from trainables.task import DataRequest, Task
+from trainables.task import DataRequest, Task, served_strings
 
 
 def conv_channels(config: dict) -> list[int]:
@@ -124,11 +124,9 @@ class ImagePredictor:
 
 def image_references(raw) -> list[str]:
     """The images a raw input names, as path or data-URI strings."""
-    if isinstance(raw, (str, Path)):
+    if isinstance(raw, (str, Path)) and not str(raw).startswith("data:"):
         return read_raw(str(raw))
-    if isinstance(raw, pd.DataFrame):
-        raw = raw["image"] if "image" in raw.columns else raw.iloc[:, 0]
-    references = [str(r) for r in (raw.tolist() if hasattr(raw, "tolist") else list(raw))]
+    references = served_strings(raw, "image")
     if not references:
         raise DataError("No images to predict: the input is empty.")
     return references

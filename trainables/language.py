@@ -16,6 +16,7 @@ from torch import nn
 from trainables.loop import fit
 from trainables.optimizers import make_optimizer
 from trainables.tabular_data import DataError
+from trainables.task import served_strings
 from trainables.text_data import TextData, encode, window_batches
 
 # An "epoch" of a language model is this many optimisation steps on random windows of the training
@@ -120,10 +121,13 @@ class TextPredictor:
                        torch.Generator().manual_seed(SAMPLE_SEED))
         return "".join(self.chars[i] for i in ids.tolist())
 
-    def predict(self, raw: list[str]):
+    def predict(self, raw):
+        """raw: prompts (a list, or the one-column DataFrame MLflow makes of it); one row per prompt."""
         import pandas as pd
 
-        return pd.DataFrame({"prediction": [self.continue_text(p, n) for n, p in enumerate(raw, 1)]})
+        prompts = served_strings(raw, "prompt")
+        return pd.DataFrame({"prompt": prompts,
+                             "prediction": [self.continue_text(p, n) for n, p in enumerate(prompts, 1)]})
 
     def example(self) -> list[str]:
         return [self.example_prompt]

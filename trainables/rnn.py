@@ -83,13 +83,36 @@ def summarize_best(model: nn.Module, data: SeriesData, config: dict) -> dict:
     return {"metrics": metrics}
 
 
+SERIES, VALUE = "series", "value"  # the served model's input columns: rows of each series in time order
+
+
+def series_rows(raw) -> pd.DataFrame:
+    """The served model's input: rows (series, value), each series' rows in time order.
+
+    A table with a `value` column is in that shape already (without a `series` column it is one series,
+    named "series"); any other table is wide, one series per column (a shorter one ends in empty cells),
+    and becomes those rows, column by column."""
+    if not isinstance(raw, pd.DataFrame):
+        raise DataError(f"An rnn model predicts from a table of series, got {type(raw).__name__}.")
+    if VALUE in raw.columns:
+        series = raw[SERIES].astype(str) if SERIES in raw.columns else SERIES
+        rows = pd.DataFrame({SERIES: series, VALUE: raw[VALUE]})
+    elif not len(raw.columns):
+        raise DataError("The table has no columns; each column should be a series.")
+    else:
+        rows = pd.concat([pd.DataFrame({SERIES: str(column), VALUE: without_trailing_gaps(raw[column])})
+                          for column in raw.columns], ignore_index=True)
+    if pd.api.types.is_integer_dtype(rows[VALUE]):
+        rows[VALUE] = rows[VALUE].astype(np.float64)  # the signature's type: whole numbers are values too
+    return rows
+
+
 class SeriesPredictor:
     """The next value of each series given to it, in the series' units (serving; CPU, eval mode).
 
-    `predict(raw)`: raw is a pandas DataFrame whose columns are series in time order; when it has a
-    column named like the series the model was trained on (the user's CSV), only that column is used.
-    Empty cells at the end of a column (shorter series) are dropped. Returns one row per series:
-    `series` and `prediction`."""
+    `predict(raw)`: raw is a table as series_rows() reads it: rows (series, value), or one series per
+    column. When one of the series is named like the series the model was trained on (the user's
+    training CSV), only that one is used. Returns one row per series: `series` and `prediction`."""
 
     def __init__(self, model: SeriesRNN, data: SeriesData):
         self.model = model.cpu().eval()
@@ -98,34 +121,36 @@ class SeriesPredictor:
         self.example_values = data.unscale(data.values[-self.window:]).tolist()
 
     def predict(self, raw) -> pd.DataFrame:
-        if not isinstance(raw, pd.DataFrame):
-            raise DataError(f"An rnn model predicts from a table whose columns are series, got {type(raw).__name__}.")
-        columns = [self.name] if self.name in raw.columns else list(raw.columns)
-        if not columns:
-            raise DataError("The table has no columns; each column should be a series.")
+        rows = series_rows(raw)
+        names = list(dict.fromkeys(rows[SERIES]))  # in order of first appearance
+        names = [self.name] if self.name in names else names
         windows = []
-        for column in columns:
-            values = series_values(without_trailing_gaps(raw[column]), str(column), "the input")
+        for name in names:
+            values = series_values(rows[VALUE][rows[SERIES] == name], name, "the input")
             if len(values) < self.window:
-                raise DataError(f"The series '{column}' has {len(values)} values; this model reads the last "
+                raise DataError(f"The series '{name}' has {len(values)} values; this model reads the last "
                                 f"{self.window}.")
             windows.append((values[-self.window:] - self.mean) / self.std)
         with torch.inference_mode():
             scaled = self.model(torch.tensor(np.array(windows), dtype=torch.float32).unsqueeze(-1))
-        return pd.DataFrame({"series": [str(c) for c in columns],
-                             "prediction": (scaled.numpy() * self.std + self.mean).astype(np.float64)})
+        return pd.DataFrame({SERIES: names, "prediction": (scaled.numpy() * self.std + self.mean).astype(np.float64)})
 
     def example(self) -> pd.DataFrame:
-        return pd.DataFrame({self.name: self.example_values})
+        return pd.DataFrame({SERIES: self.name, VALUE: self.example_values})
 
 
 def make_predictor(model: nn.Module, data: SeriesData, config: dict) -> SeriesPredictor:
     return SeriesPredictor(model, data)
 
 
-def read_raw(path: str):
-    """A CSV whose columns are series (the training CSV works: its target column is used)."""
-    return read_table(path)
+def read_raw(path: str) -> pd.DataFrame:
+    """A CSV of series for `hpo predict`, as series_rows() reads it: one numeric series per column (the
+    training CSV works when all its columns are numeric: its target column is used), or rows with
+    `series` and `value` columns. A non-numeric column is refused here, naming it."""
+    rows = series_rows(read_table(path))
+    for name in dict.fromkeys(rows[SERIES]):
+        series_values(rows[VALUE][rows[SERIES] == name], name, f"'{path}'")  # a DataError names a bad column
+    return rows
 
 
 TASK = Task(name="rnn", default_data="generated noisy sine (2000 steps, noise variance 0.01)",

@@ -1,9 +1,12 @@
 """The language-model tasks end to end through `hpo run` on a user's text: tiny spaces, two trials."""
+import io
+
 import mlflow
+import pandas as pd
 from mlflow.tracking import MlflowClient
 
 from tests.integration.test_cli import hpo
-from trainables.language import SAMPLE_CHARS, SAMPLE_PROMPT_CHARS
+from trainables.language import GENERATE_CHARS, SAMPLE_CHARS, SAMPLE_PROMPT_CHARS
 from trainables.text_data import min_chars
 from trainables.transformer import MAX_CONTEXT
 
@@ -50,6 +53,15 @@ def test_transformer_sweep_logs_a_sample_of_the_best_model(tmp_path):
     prompt = text[int(len(text) * 0.9):][:SAMPLE_PROMPT_CHARS]
     assert sample.startswith(prompt) and len(sample) == SAMPLE_PROMPT_CHARS + SAMPLE_CHARS + 1
     assert set(sample) <= set(text)
+    # The served model: prompts from a file through `hpo predict`, a list through MLflow's API.
+    (tmp_path / "prompts.txt").write_text("the quick\nthe lazy dog\n")
+    predicted = hpo("predict", f"runs:/{parent.info.run_id}/model", "--data", "prompts.txt", cwd=tmp_path)
+    assert predicted.returncode == 0, predicted.stderr
+    table = pd.read_csv(io.StringIO(predicted.stdout), keep_default_na=False)
+    assert table["prompt"].tolist() == ["the quick", "the lazy dog"]
+    assert all(len(t) == GENERATE_CHARS and set(t) <= set(text) for t in table["prediction"])
+    served = mlflow.pyfunc.load_model(f"runs:/{parent.info.run_id}/model").predict(["the quick", "the lazy dog"])
+    assert served["prediction"].tolist() == table["prediction"].tolist()
 
 
 def test_bigram_sweep_with_sparse_adam(tmp_path):

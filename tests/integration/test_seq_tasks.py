@@ -1,5 +1,11 @@
-"""The rnn and cnn tasks end to end through the `hpo` command, on a real local Ray and MLflow store."""
+"""The rnn and cnn tasks end to end through the `hpo` command, on a real local Ray and MLflow store:
+the sweep, then its model loaded by MLflow's own API and through `hpo predict`, from raw input."""
+import io
+
+import mlflow
 import numpy as np
+import pandas as pd
+import pytest
 from mlflow.tracking import MlflowClient
 from PIL import Image
 
@@ -39,6 +45,15 @@ def test_rnn_sweep_on_a_users_series_logs_the_naive_baseline(tmp_path):
         assert {"window", "cell", "n_layers", "hidden_size", "dropout", "lr", "optimizer", "batch_size",
                 "epochs"} <= set(trial.data.params)
         assert "val_rmse" in trial.data.metrics
+    # The served model: the training CSV (only its target column is used) and rows (series, value).
+    predicted = hpo("predict", f"runs:/{parent.info.run_id}/model", "--data", "sales.csv", cwd=tmp_path)
+    assert predicted.returncode == 0, predicted.stderr
+    table = pd.read_csv(io.StringIO(predicted.stdout))
+    assert table["series"].tolist() == ["level"] and 85 < table["prediction"].iloc[0] < 115
+    mlflow.set_tracking_uri(f"sqlite:///{tmp_path / 'mlflow.db'}")
+    model = mlflow.pyfunc.load_model(f"runs:/{parent.info.run_id}/model")
+    rows = pd.DataFrame({"series": ["mine"] * 40, "value": level[-40:]})  # unrounded: the CSV has 4 decimals
+    assert model.predict(rows)["prediction"].iloc[0] == pytest.approx(table["prediction"].iloc[0], abs=1e-3)
 
 
 def test_cnn_sweep_on_an_image_folder(tmp_path):
@@ -59,3 +74,12 @@ def test_cnn_sweep_on_an_image_folder(tmp_path):
     for trial in trials:
         assert {"conv_blocks", "conv_channels_b0", "n_layers", "dropout"} <= set(trial.data.params)
         assert "val_acc" in trial.data.metrics
+    # The served model: an image folder through `hpo predict`, a list of paths through MLflow's API.
+    predicted = hpo("predict", f"runs:/{parent.info.run_id}/model", "--data", "shapes", cwd=tmp_path)
+    assert predicted.returncode == 0, predicted.stderr
+    table = pd.read_csv(io.StringIO(predicted.stdout))
+    assert len(table) == 30 and set(table["prediction"]) <= {"red", "green", "blue"}
+    mlflow.set_tracking_uri(f"sqlite:///{tmp_path / 'mlflow.db'}")
+    model = mlflow.pyfunc.load_model(f"runs:/{parent.info.run_id}/model")
+    first = [str(tmp_path / p) for p in table["image"][:3]]
+    assert model.predict(first)["prediction"].tolist() == table["prediction"][:3].tolist()

@@ -17,6 +17,10 @@ def workdir(tmp_path, monkeypatch):
     (tmp_path / "short.txt").write_text("to be or not to be\n" * 20)
     (tmp_path / "latin1.txt").write_bytes("caf\xe9\n".encode("latin-1") * 100)
     (tmp_path / "words.csv").write_text("a,b,label\n" + "".join(f"{i},x{i},{i % 2}\n" for i in range(30)))
+    (tmp_path / "config.yaml").write_text("batch_size: 32\nepochs: 3\nlr: 0.01\noptimizer: Adam\nn_layers: 1\n"
+                                          "n_units_l0: 8\nactivation: ReLU\ndropout: 0.0\nweight_decay: 0.0\n"
+                                          "momentum: 0.9\n")
+    (tmp_path / "list.yaml").write_text("- 1\n- 2\n")
     return tmp_path
 
 
@@ -51,6 +55,19 @@ CASES = [
     (["run", "cnn", "--data", "words.csv"], "'words.csv' does not exist or is not a folder"),
     (["run", "cnn", "--dataset", "svhn"], "must be one of digits, mnist, fashion_mnist, cifar10"),
     (["run", "binary", "--bogus"], "unrecognized arguments: --bogus"),
+    (["ui", "--port", "0"], "--port must be between 1 and 65535, got 0"),
+    (["ui", "--port", "many"], "expected an integer, got 'many'"),
+    (["ui", "--tracking-uri", "ftp://host/x"], "unsupported scheme 'ftp'"),
+    (["promote", "s1", "--alias", "latest"], "--alias must be letters"),
+    (["promote", "s1", "--alias", "v2"], "--alias must be letters"),
+    (["promote", "s1", "--model-name", "a/b"], "--model-name must be non-empty, without '/'"),
+    (["predict", "models:/m@champion", "--data", "missing.csv"], "--data 'missing.csv' does not exist"),
+    (["predict", "models:/m@champion"], "the following arguments are required: --data"),
+    (["train", "nosuchtask", "--config", "config.yaml"], "Unknown task 'nosuchtask'"),
+    (["train", "binary"], "the following arguments are required: --config"),
+    (["train", "binary", "--config", "missing.yaml"], "'missing.yaml' does not exist"),
+    (["train", "binary", "--config", "list.yaml"], "must map param names to values"),
+    (["train", "binary", "--config", "config.yaml"], "'momentum' that this task does not know"),
     (["launch"], "invalid choice: 'launch'"),
     ([], "the following arguments are required: command"),
 ]

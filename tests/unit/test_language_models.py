@@ -5,6 +5,7 @@ import pickle
 from pathlib import Path
 
 import optuna
+import pandas as pd
 import pytest
 import torch
 
@@ -157,6 +158,9 @@ def test_predictor_round_trip_and_prompt_errors(corpus, tmp_path):
     texts = frame["prediction"].tolist()
     assert len(texts) == 3 and all(len(t) == language.GENERATE_CHARS and set(t) <= set(corpus.chars) for t in texts)
     assert texts[0] == texts[2]  # seeded: the same prompt, the same text
+    assert frame["prompt"].tolist() == prompts + prompts[:1]
+    # MLflow hands the served model a list of prompts as a one-column DataFrame: one row per prompt still.
+    assert predictor.predict(pd.DataFrame({0: prompts}))["prediction"].tolist() == texts[:2]
     assert predictor.predict(predictor.example())["prediction"].str.len().tolist() == [language.GENERATE_CHARS]
     with pytest.raises(DataError, match="Prompt 2 has character\\(s\\) '☃'"):
         predictor.predict(["ok", "snow ☃"])

@@ -133,6 +133,11 @@ def test_predictor_round_trip_in_series_units(tmp_path):
     assert out["series"].tolist() == ["a", "b"] and np.isfinite(out["prediction"]).all()
     assert predictor.predict(predictor.example())["prediction"].notna().all()
 
+    # The served model's input shape, rows (series, value), gives the same predictions as the wide table.
+    rows = pd.DataFrame({"series": ["a"] * 40 + ["b"] * 30, "value": list(values[:40]) + list(values[:30])})
+    pd.testing.assert_frame_equal(predictor.predict(rows), out)
+    assert rnn.series_rows(other).equals(rows)
+
 
 def test_predictor_errors(tmp_path):
     data = rnn.load_data(DataRequest(seed=0))
@@ -145,3 +150,6 @@ def test_predictor_errors(tmp_path):
         predictor.predict(pd.DataFrame({"x": [1.0] * 5 + [None] + [2.0] * 14}))
     with pytest.raises(DataError, match="does not exist"):
         rnn.read_raw(str(tmp_path / "nothing.csv"))
+    (tmp_path / "dated.csv").write_text("day,level\n2026-01-01,1.5\n2026-01-02,2.5\n")
+    with pytest.raises(DataError, match="series 'day' of .* must be numeric"):
+        rnn.read_raw(str(tmp_path / "dated.csv"))
