@@ -86,7 +86,9 @@ def add_serving_commands(commands) -> None:
 
     predict = commands.add_parser("predict", help="predictions of a logged model for raw input, as CSV on stdout")
     predict.add_argument("model_uri", help="models:/NAME@ALIAS, models:/NAME/VERSION or runs:/RUN_ID/model")
-    predict.add_argument("--data", required=True, help="raw input: a CSV of feature columns for the tabular tasks")
+    predict.add_argument("--data", required=True,
+                         help="raw input: a CSV of feature columns (tabular tasks), a CSV of series (rnn), an "
+                              "image file or folder (cnn), a text file of prompts, one a line (bigram, transformer)")
     predict.add_argument("--tracking-uri", help="MLflow store (default $MLFLOW_TRACKING_URI or ./mlflow.db)")
 
     train = commands.add_parser("train", help="one training run of a fixed config (e.g. best_config.yaml)")

@@ -36,9 +36,10 @@ def print_summary(outcome) -> None:
     for key, value in outcome.best.config.items():
         print(f"  {key}: {value}")
     print(f"\nbest config: {outcome.sweep_dir / 'best_config.yaml'}")
-    print(f"MLflow:      mlflow ui --backend-store-uri {outcome.tracking_uri}")
+    print(f"MLflow:      hpo ui --tracking-uri {outcome.tracking_uri}")
     print(f"             then http://127.0.0.1:5000/#/experiments/{outcome.experiment_id}/runs "
           f"(experiment {outcome.task!r}, parent run {outcome.name!r})")
+    print(f"ship it:     hpo promote {outcome.name}")
 
 
 def find_sweep(client, name: str):
