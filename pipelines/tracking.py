@@ -187,8 +187,10 @@ class TrialLogger(Callback):
             return
         if trial.trial_id not in self.tagged and "node_id" in result:
             self.tagged.add(trial.trial_id)
-            self.client.log_batch(run_id, tags=[RunTag("ray.node_id", str(result["node_id"])),
-                                                RunTag("hpo.device", str(result.get("device", "cpu")))])
+            tags = [RunTag("ray.node_id", str(result["node_id"])), RunTag("hpo.device", str(result.get("device", "cpu")))]
+            if result.get("device_fallback"):  # given a GPU that CUDA could not see: trained on the CPU
+                tags.append(RunTag("hpo.device_fallback", str(result["device_fallback"])))
+            self.client.log_batch(run_id, tags=tags)
         stamp, batch = int(time.time() * 1000), self.pending[run_id]
         for epoch in epochs_of(result):
             for name in self.metric_names:

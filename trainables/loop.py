@@ -7,23 +7,26 @@ from typing import Callable
 import torch
 from torch import nn
 
+from trainables.device import CPU, Device, Precision
+
 PATIENCE = 5          # epochs without a val_loss improvement before a trial ends itself
 MIN_IMPROVEMENT = 1e-4  # a smaller drop of val_loss does not count as an improvement
 
 
 def train_epoch(model: nn.Module, optimizer, loss_fn, x: torch.Tensor, y: torch.Tensor,
-                batch_size: int, generator: torch.Generator) -> float:
+                batch_size: int, generator: torch.Generator, precision: Precision | None = None) -> float:
     """One pass over (x, y) in shuffled mini-batches sliced from memory (no DataLoader)."""
+    precision = precision or Precision(CPU)
     model.train()
-    order = torch.randperm(len(x), generator=generator)
+    order = torch.randperm(len(x), generator=generator).to(x.device)
     x, y = x[order], y[order]  # one gather per epoch; batches below are views
-    total = torch.zeros(())
+    total = torch.zeros((), device=x.device)
     for start in range(0, len(x), batch_size):
         xb, yb = x[start:start + batch_size], y[start:start + batch_size]
         optimizer.zero_grad()
-        loss = loss_fn(model(xb), yb)
-        loss.backward()
-        optimizer.step()
+        with precision.autocast():
+            loss = loss_fn(model(xb), yb)
+        precision.backward_step(loss, optimizer)
         total += loss.detach() * len(xb)  # summed as a tensor: no .item() sync per batch
     return total.item() / len(x)
 
@@ -39,14 +42,18 @@ def checkpoint_state(model, optimizer, generator, progress: dict, best_model) ->
 
 
 def fit(model: nn.Module, optimizer, loss_fn, *, x: torch.Tensor, y: torch.Tensor,
-        validate: Callable[[nn.Module], dict], config: dict, io) -> None:
+        validate: Callable[[nn.Module], dict], config: dict, io, device: Device = CPU) -> None:
     """Train for config['epochs'] epochs, ending early after PATIENCE epochs without improvement.
 
     Each epoch reports `epoch`, `train_loss`, the validation metrics, `best_val_loss` so far and
     `final` (True on the last report of a trial that ends by itself), with a checkpoint of everything
     needed to continue and the weights of the best epoch so far (`best_model`). A trial whose loss
     becomes NaN or infinite ends at once, its last report saying why in `diverged`.
+    The model and (x, y) go to `device` once; `validate` gets the model there, so its data must be too.
     """
+    model.to(device.torch)
+    x, y = device.to(x, y)
+    precision = Precision(device)
     epochs, batch_size = int(config["epochs"]), int(config["batch_size"])
     generator = torch.Generator().manual_seed(int(config.get("seed", 0)))
     progress = {"epoch": 0, "best_val_loss": math.inf, "bad_epochs": 0}
@@ -63,7 +70,7 @@ def fit(model: nn.Module, optimizer, loss_fn, *, x: torch.Tensor, y: torch.Tenso
             return
 
     for epoch in range(progress["epoch"] + 1, epochs + 1):
-        train_loss = train_epoch(model, optimizer, loss_fn, x, y, batch_size, generator)
+        train_loss = train_epoch(model, optimizer, loss_fn, x, y, batch_size, generator, precision)
         metrics = validate(model)
         diverged = [f"{name} became {value}" for name, value in (("train_loss", train_loss),
                                                                  ("val_loss", metrics["val_loss"]))

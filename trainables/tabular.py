@@ -1,11 +1,13 @@
 """What the three MLP tasks share: building the MLP from a config and the train function."""
 from __future__ import annotations
 
+import dataclasses
 from typing import Callable
 
 import torch
 from torch import nn
 
+from trainables.device import Device
 from trainables.loop import fit
 from trainables.mlp import build_mlp, layer_widths
 from trainables.optimizers import make_optimizer
@@ -22,15 +24,22 @@ def split(data: TabularData, name: str) -> tuple[torch.Tensor, torch.Tensor]:
     return getattr(data, f"x_{name}"), getattr(data, f"y_{name}")
 
 
+def on_device(data: TabularData, device: Device) -> TabularData:
+    """The data with its splits moved to `device` once, for a whole trial."""
+    return dataclasses.replace(data, **{f"{xy}_{name}": t for name in ("train", "val", "test")
+                                        for xy, t in zip("xy", device.to(*split(data, name)))})
+
+
 def make_train(build_model: Callable[[dict, TabularData], nn.Module],
                make_loss: Callable[[dict], nn.Module],
                evaluate: Callable[[nn.Module, TabularData, str], dict]):
     """A task's train function: seed, build, optimise with the shared loop."""
     def train(config: dict, data: TabularData, io) -> None:
         torch.manual_seed(int(config.get("seed", 0)))
-        model = build_model(config, data)
+        model = build_model(config, data).to(io.device.torch)
+        data = on_device(data, io.device)
         optimizer = make_optimizer(model, config["optimizer"], float(config["lr"]),
                                    float(config.get("weight_decay", 0.0)))
         fit(model, optimizer, make_loss(config), x=data.x_train, y=data.y_train,
-            validate=lambda m: evaluate(m, data, "val"), config=config, io=io)
+            validate=lambda m: evaluate(m, data, "val"), config=config, io=io, device=io.device)
     return train
