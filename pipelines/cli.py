@@ -28,7 +28,12 @@ def _number(kind):
 
 def _gpus(text: str):
     """--gpus-per-trial: a number, or `auto` (measured: pipelines.gpu_packing)."""
-    return "auto" if text == "auto" else _number(float)(text)
+    if text == "auto":
+        return text
+    try:
+        return float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number or auto, got {text!r}") from None
 
 
 def build_parser() -> argparse.ArgumentParser:
