@@ -72,6 +72,10 @@ def check_settings(s: SweepSettings, new_sweep: bool = True) -> SweepSettings:
         s.name = f"{s.task}-{time.strftime('%Y%m%d-%H%M%S')}"
     if not NAME_PATTERN.match(s.name):
         raise UsageError(f"The --name must be letters, digits, '.', '_' or '-' (at most 128), got {s.name!r}.")
+    if s.storage and "://" in s.storage:
+        # The sweep's folder holds its Optuna study (SQLite) and what `hpo resume` reads: it needs a file system.
+        raise UsageError(f"The --storage must be a folder, got the URI {s.storage!r}; on a cluster use a folder "
+                         "every node mounts at the same path (NFS, EFS).")
     s.storage = str(Path(s.storage or "ray_results").expanduser().resolve())
     if new_sweep:
         check_storage(Path(s.storage), s.name)
