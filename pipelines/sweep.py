@@ -113,9 +113,13 @@ def start_ray(settings: SweepSettings, prepared: PreparedSweep | None = None, ec
             # (plain ray.init() would join that).
             ray.init(address=settings.address or "local", include_dashboard=False, log_to_driver=False,
                      logging_level=logging.ERROR, configure_logging=True)
-    except (ConnectionError, RuntimeError, ValueError) as exc:
+    except (ConnectionError, RuntimeError, ValueError, ray.exceptions.RayError) as exc:
+        # A token-auth mismatch looks like an unreachable cluster (Ray retries, then gives up).
+        auth = (f" The driver's RAY_AUTH_MODE ({os.environ.get('RAY_AUTH_MODE', 'unset')}) must match the "
+                "cluster's: token (with the head's token in RAY_AUTH_TOKEN or ~/.ray/auth_token) or disabled."
+                if settings.address else "")
         raise UsageError(f"Cannot start or reach Ray at --address {settings.address!r}: "
-                         f"{str(exc).splitlines()[0] if str(exc) else type(exc).__name__}.") from None
+                         f"{str(exc).splitlines()[0] if str(exc) else type(exc).__name__}.{auth}") from None
     resources = ray.cluster_resources()
     cpus, gpus = resources.get("CPU", 0), resources.get("GPU", 0)
     if settings.cpus_per_trial > cpus:
