@@ -26,6 +26,16 @@ def _number(kind):
     return parse
 
 
+def _gpus(text: str):
+    """--gpus-per-trial: a number, or `auto` (measured: pipelines.gpu_packing)."""
+    if text == "auto":
+        return text
+    try:
+        return float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number or auto, got {text!r}") from None
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="hpo", description="Distributed hyperparameter sweeps for PyTorch: "
                      "Ray Tune + Optuna + ASHA, recorded in MLflow.")
@@ -39,8 +49,9 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--max-epochs", type=_number(int), help="cap on a trial's epochs; ASHA's max_t")
     run.add_argument("--concurrency", type=_number(int), help="trials at once (default: as many as CPUs fit)")
     run.add_argument("--cpus-per-trial", type=_number(float), default=1.0, help="CPUs per trial (default 1)")
-    run.add_argument("--gpus-per-trial", type=_number(float), default=0.0,
-                     help="GPUs per trial, fractional to pack trials on a GPU (default 0)")
+    run.add_argument("--gpus-per-trial", type=_gpus, default=0.0,
+                     help="GPUs per trial, fractional to pack trials on a GPU, or auto: as many trials per "
+                          "GPU as a measured trial's memory allows (default 0)")
     run.add_argument("--space", help="YAML file overriding params of the task's search space")
     run.add_argument("--data", help="your data: a CSV for the tabular tasks")
     run.add_argument("--target", help="the column of --data to predict")

@@ -100,8 +100,9 @@ def configure_environment() -> None:
     os.environ.setdefault("MLFLOW_DISABLE_TELEMETRY", "true")  # it wraps every MLflow client call
 
 
-def start_ray(settings: SweepSettings) -> int:
-    """Start (or join) Ray; return how many trials fit at once. Raises UsageError for a cluster that can't serve."""
+def start_ray(settings: SweepSettings, prepared: PreparedSweep | None = None, echo=print) -> int:
+    """Start (or join) Ray; return how many trials fit at once. Raises UsageError for a cluster that can't serve.
+    Resolves `--gpus-per-trial auto` by measuring a trial of `prepared` on one of the cluster's GPUs."""
     import ray
 
     global started_ray
@@ -112,17 +113,25 @@ def start_ray(settings: SweepSettings) -> int:
             # (plain ray.init() would join that).
             ray.init(address=settings.address or "local", include_dashboard=False, log_to_driver=False,
                      logging_level=logging.ERROR, configure_logging=True)
-    except (ConnectionError, RuntimeError, ValueError) as exc:
+    except (ConnectionError, RuntimeError, ValueError, ray.exceptions.RayError) as exc:
+        # A token-auth mismatch looks like an unreachable cluster (Ray retries, then gives up).
+        auth = (f" The driver's RAY_AUTH_MODE ({os.environ.get('RAY_AUTH_MODE', 'unset')}) must match the "
+                "cluster's: token (with the head's token in RAY_AUTH_TOKEN or ~/.ray/auth_token) or disabled."
+                if settings.address else "")
         raise UsageError(f"Cannot start or reach Ray at --address {settings.address!r}: "
-                         f"{str(exc).splitlines()[0] if str(exc) else type(exc).__name__}.") from None
+                         f"{str(exc).splitlines()[0] if str(exc) else type(exc).__name__}.{auth}") from None
     resources = ray.cluster_resources()
     cpus, gpus = resources.get("CPU", 0), resources.get("GPU", 0)
-    if settings.gpus_per_trial > 0 and gpus == 0:
-        raise UsageError(f"--gpus-per-trial {settings.gpus_per_trial} asks for GPUs, but the Ray cluster has "
-                         "none; use --gpus-per-trial 0 or a cluster with GPU nodes.")
     if settings.cpus_per_trial > cpus:
         raise UsageError(f"--cpus-per-trial {settings.cpus_per_trial} is more than the {cpus:g} CPUs "
                          "the Ray cluster has.")
+    if settings.gpus_per_trial == "auto":
+        from pipelines.gpu_packing import auto_gpus_per_trial
+
+        settings.gpus_per_trial = auto_gpus_per_trial(prepared, gpus, echo)
+    if settings.gpus_per_trial > 0 and gpus == 0:
+        raise UsageError(f"--gpus-per-trial {settings.gpus_per_trial} asks for GPUs, but the Ray cluster has "
+                         "none; use --gpus-per-trial 0 or a cluster with GPU nodes.")
     fits = int(cpus // settings.cpus_per_trial)
     if settings.gpus_per_trial > 0:
         fits = min(fits, int(gpus // settings.gpus_per_trial))
@@ -150,7 +159,7 @@ def run_sweep(settings: SweepSettings, echo=print) -> SweepOutcome:
     settings = prepared.settings
     importer = threading.Thread(target=_import_tracking_modules, daemon=True)
     importer.start()
-    fits = start_ray(settings)
+    fits = start_ray(settings, prepared, echo)
     importer.join()
     concurrency = min(settings.concurrency or fits, settings.trials)
     return execute(prepared, concurrency, echo)

@@ -19,6 +19,7 @@ import torch
 from torch import nn
 
 from trainables.image_data import ImageData, image_files, image_pixels, load_images, open_image
+from trainables.device import on_device
 from trainables.loop import fit
 from trainables.mlp import build_mlp, layer_widths
 from trainables.optimizers import make_optimizer
@@ -62,7 +63,8 @@ def build_model(config: dict, data: ImageData) -> nn.Module:
 
 def train(config: dict, data: ImageData, io) -> None:
     torch.manual_seed(int(config.get("seed", 0)))
-    model = build_model(config, data)
+    model = build_model(config, data).to(io.device.torch)
+    data = on_device(data, io.device)
     optimizer = make_optimizer(model, config["optimizer"], float(config["lr"]))
     fit(model, optimizer, nn.functional.cross_entropy, x=data.x_train, y=data.y_train,
         validate=lambda m: evaluate(m, data, "val"), config=config, io=io)

@@ -7,30 +7,32 @@ from typing import Callable, Iterable
 import torch
 from torch import nn
 
+from trainables.device import Precision
+
 PATIENCE = 5          # epochs without a val_loss improvement before a trial ends itself
 MIN_IMPROVEMENT = 1e-4  # a smaller drop of val_loss does not count as an improvement
 
 
 def shuffled_batches(x: torch.Tensor, y: torch.Tensor, batch_size: int, generator: torch.Generator):
     """One pass over (x, y) in shuffled mini-batches sliced from memory (no DataLoader)."""
-    order = torch.randperm(len(x), generator=generator)
+    order = torch.randperm(len(x), generator=generator).to(x.device)
     x, y = x[order], y[order]  # one gather per epoch; batches below are views
     for start in range(0, len(x), batch_size):
         yield x[start:start + batch_size], y[start:start + batch_size]
 
 
-def train_steps(model: nn.Module, optimizer, loss_fn, batches: Iterable) -> float:
+def train_steps(model: nn.Module, optimizer, loss_fn, batches: Iterable, precision: Precision) -> float:
     """One epoch made of the (x, y) batches a batch source yields; returns the mean loss per row."""
     model.train()
-    total, count = torch.zeros(()), 0
+    total, count = 0.0, 0
     for xb, yb in batches:
         optimizer.zero_grad()
-        loss = loss_fn(model(xb), yb)
-        loss.backward()
-        optimizer.step()
-        total += loss.detach() * len(xb)  # summed as a tensor: no .item() sync per batch
+        with precision.autocast():
+            loss = loss_fn(model(xb), yb)
+        precision.backward_step(loss, optimizer)
+        total = total + loss.detach() * len(xb)  # summed as a tensor on the batch's device: no sync per batch
         count += len(xb)
-    return total.item() / count
+    return float(total) / count
 
 
 def clone_state(model: nn.Module) -> dict:
@@ -55,7 +57,10 @@ def fit(model: nn.Module, optimizer, loss_fn, *, x: torch.Tensor | None = None, 
     `final` (True on the last report of a trial that ends by itself), with a checkpoint of everything
     needed to continue and the weights of the best epoch so far (`best_model`). A trial whose loss
     becomes NaN or infinite ends at once, its last report saying why in `diverged`.
+    It trains on `io.device`, with the mixed precision that device supports; the task has put the model
+    and its data there (trainables.device.on_device), before building the optimizer.
     """
+    precision = Precision(io.device)
     epochs, batch_size = int(config["epochs"]), int(config["batch_size"])
     generator = torch.Generator().manual_seed(int(config.get("seed", 0)))
     progress = {"epoch": 0, "best_val_loss": math.inf, "bad_epochs": 0}
@@ -74,7 +79,7 @@ def fit(model: nn.Module, optimizer, loss_fn, *, x: torch.Tensor | None = None, 
     for epoch in range(progress["epoch"] + 1, epochs + 1):
         epoch_batches = (shuffled_batches(x, y, batch_size, generator) if batches is None
                          else batches(generator))
-        train_loss = train_steps(model, optimizer, loss_fn, epoch_batches)
+        train_loss = train_steps(model, optimizer, loss_fn, epoch_batches, precision)
         metrics = validate(model)
         diverged = [f"{name} became {value}" for name, value in (("train_loss", train_loss),
                                                                  ("val_loss", metrics["val_loss"]))

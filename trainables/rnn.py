@@ -15,6 +15,7 @@ import pandas as pd
 import torch
 from torch import nn
 
+from trainables.device import on_device
 from trainables.loop import fit
 from trainables.optimizers import make_optimizer
 from trainables.series_data import SeriesData, load_series, read_table, series_values, without_trailing_gaps
@@ -39,7 +40,10 @@ class SeriesRNN(nn.Module):
         self.head = nn.Linear(hidden_size, 1)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        output, _ = self.recurrent(x)
+        # The recurrence always runs in float32: oneDNN has no bfloat16 LSTM on the CPU, and a few dozen
+        # hidden units gain nothing from a lower precision, while rounding would compound over the window.
+        with torch.autocast(x.device.type, enabled=False):
+            output, _ = self.recurrent(x.float())
         return self.head(self.dropout(output[:, -1])).squeeze(-1)
 
 
@@ -54,7 +58,8 @@ def build_model(config: dict, data: SeriesData) -> nn.Module:
 
 def train(config: dict, data: SeriesData, io) -> None:
     torch.manual_seed(int(config.get("seed", 0)))
-    model = build_model(config, data)
+    model = build_model(config, data).to(io.device.torch)
+    data = on_device(data, io.device)
     optimizer = make_optimizer(model, config["optimizer"], float(config["lr"]))
     x, y = data.windows("train", model.window)
     fit(model, optimizer, nn.functional.mse_loss, x=x, y=y,

@@ -32,6 +32,8 @@ CASES = [
     (["run", "binary", "--cpus-per-trial", "0"], "--cpus-per-trial must be a number > 0"),
     (["run", "binary", "--gpus-per-trial", "-1"], "--gpus-per-trial must be a number >= 0"),
     (["run", "binary", "--gpus-per-trial", "1.5"], "above 1 must be a whole number"),
+    (["run", "binary", "--gpus-per-trial", "lots"], "expected a number or auto, got 'lots'"),
+    (["run", "binary", "--storage", "s3://bucket/hpo"], "--storage must be a folder, got the URI 's3://bucket/hpo'"),
     (["run", "binary", "--time-budget", "0"], "--time-budget must be a number > 0"),
     (["run", "binary", "--search", "grid"], "--search must be one of tpe, random, got 'grid'"),
     (["run", "binary", "--scheduler", "pbt"], "--scheduler must be one of asha, fifo, got 'pbt'"),

@@ -7,6 +7,7 @@ import torch
 
 from pipelines.registry import TASKS
 from search_spaces.space import Space
+from trainables.device import CPU, Device
 from trainables.reporting import MemoryIO
 from trainables.task import DataRequest
 
@@ -24,8 +25,13 @@ def one_thread():
     torch.set_num_threads(before)
 
 
+# The mixed-precision path a GPU trial takes (autocast, bfloat16), run on the CPU, which supports it.
+BFLOAT16_ON_CPU = Device(torch.device("cpu"), "cpu", torch.bfloat16)
+
+
+@pytest.mark.parametrize("device", [CPU, BFLOAT16_ON_CPU], ids=["float32", "bfloat16"])
 @pytest.mark.parametrize("name", sorted(TASKS))
-def test_short_training_reports_the_task_metrics(name, one_thread):
+def test_short_training_reports_the_task_metrics(name, device, one_thread):
     registered = TASKS[name]
     task = registered.task
     assert task.name == name and task.metric == "val_loss" and task.mode == "min"
@@ -33,7 +39,7 @@ def test_short_training_reports_the_task_metrics(name, one_thread):
     study = optuna.create_study(sampler=optuna.samplers.RandomSampler(seed=0))
     config = registered.define_space(Space(study.ask(), caps=SMALL))
     config["seed"] = 0
-    io = MemoryIO()
+    io = MemoryIO(device=device)
     task.train(config, data, io)
     assert len(io.results) <= 2
     for result in io.results:
