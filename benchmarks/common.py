@@ -39,10 +39,11 @@ def parser(doc: str, **defaults) -> argparse.ArgumentParser:
     return p
 
 
-def timed(command: list[str], cwd: str | Path, check: bool = True) -> tuple[float, str]:
-    """Whole-process wall time of `command` run in `cwd` with this worktree's packages first."""
+def timed(command: list[str], cwd: str | Path, check: bool = True, root: str | None = None) -> tuple[float, str]:
+    """Whole-process wall time of `command` run in `cwd` with this checkout's packages first
+    (or those of `root`, another checkout)."""
     started = time.monotonic()
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    env = {**os.environ, "PYTHONPATH": str(root or ROOT)}
     done = subprocess.run(command, cwd=cwd, capture_output=True, text=True, env=env)
     if check and done.returncode != 0:
         raise SystemExit(f"benchmark command failed: {' '.join(command)}\n{done.stderr[-3000:]}")
@@ -60,13 +61,9 @@ def fixed_space(path: Path, config: dict = FIXED_CONFIG) -> Path:
     """A --space file whose ranges are single values: every trial gets `config`."""
     import yaml
 
-    def spec(value):
-        if isinstance(value, str):
-            return {"type": "categorical", "choices": [value]}
-        kind = "int" if isinstance(value, int) else "float"
-        return {"type": kind, "low": value, "high": value}
-
-    path.write_text(yaml.safe_dump({name: spec(value) for name, value in config.items()}, sort_keys=False))
+    # One choice each: categorical overrides are accepted for params of every kind.
+    space = {name: {"type": "categorical", "choices": [value]} for name, value in config.items()}
+    path.write_text(yaml.safe_dump(space, sort_keys=False))
     return path
 
 
