@@ -100,7 +100,7 @@ def plot(curves: dict, budget: float, tasks: list[str]) -> Path:
     figure, axes = plt.subplots(1, len(tasks), figsize=(5.5 * len(tasks), 3.8), squeeze=False)
     grid = [budget * 1.3 * i / 200 for i in range(1, 201)]
     for ax, task in zip(axes[0], tasks):
-        for method in METHODS:
+        for method in curves[task]:
             per_seed = curves[task][method]
             med = [median([best_at(c, t) for c in per_seed]) for t in grid]
             ax.plot(grid, med, label=method)
@@ -121,14 +121,15 @@ def main() -> None:
     p.add_argument("--budget", type=float, default=30.0, help="seconds per run (--time-budget)")
     p.add_argument("--seeds", type=int, default=5)
     p.add_argument("--tasks", nargs="+", default=["binary", "digits"])
+    p.add_argument("--methods", nargs="+", default=list(METHODS), choices=METHODS)
     args = p.parse_args()
     print(f"search: {machine()}", file=sys.stderr)
-    curves = {task: {m: [] for m in METHODS} for task in args.tasks}
+    curves = {task: {m: [] for m in args.methods} for task in args.tasks}
     with tempfile.TemporaryDirectory() as data_folder:
         data = {"binary": [], "digits": digits_csv(Path(data_folder))}
         for task in args.tasks:
             for seed in range(args.seeds):
-                for method in METHODS:
+                for method in args.methods:
                     curves[task][method].append(run_method(method, task, data[task], seed, args.budget))
                     print(f"{task} seed {seed} {method}: best {final(curves[task][method][-1]):.4f}",
                           file=sys.stderr)
@@ -137,8 +138,8 @@ def main() -> None:
     rows = []
     for task in args.tasks:
         target = median([final(c) for c in curves[task]["random + FIFO"]])
-        reach = {m: median([time_to(c, target) for c in curves[task][m]]) for m in METHODS}
-        for method in METHODS:
+        reach = {m: median([time_to(c, target) for c in curves[task][m]]) for m in args.methods}
+        for method in args.methods:
             finals = [final(c) for c in curves[task][method]]
             reached = sum(time_to(c, target) < math.inf for c in curves[task][method])
             rows.append([task, method, f"{median(finals):.4f}", f"{target:.4f}", f"{reached}/{args.seeds}",
