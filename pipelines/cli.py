@@ -26,6 +26,16 @@ def _number(kind):
     return parse
 
 
+def _gpus(text: str):
+    """--gpus-per-trial: a number, or `auto` (measured: pipelines.gpu_packing)."""
+    if text == "auto":
+        return text
+    try:
+        return float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number or auto, got {text!r}") from None
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="hpo", description="Distributed hyperparameter sweeps for PyTorch: "
                      "Ray Tune + Optuna + ASHA, recorded in MLflow.")
@@ -39,8 +49,9 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--max-epochs", type=_number(int), help="cap on a trial's epochs; ASHA's max_t")
     run.add_argument("--concurrency", type=_number(int), help="trials at once (default: as many as CPUs fit)")
     run.add_argument("--cpus-per-trial", type=_number(float), default=1.0, help="CPUs per trial (default 1)")
-    run.add_argument("--gpus-per-trial", type=_number(float), default=0.0,
-                     help="GPUs per trial, fractional to pack trials on a GPU (default 0)")
+    run.add_argument("--gpus-per-trial", type=_gpus, default=0.0,
+                     help="GPUs per trial, fractional to pack trials on a GPU, or auto: as many trials per "
+                          "GPU as a measured trial's memory allows (default 0)")
     run.add_argument("--space", help="YAML file overriding params of the task's search space")
     run.add_argument("--data", help="your data: a CSV for the tabular tasks")
     run.add_argument("--target", help="the column of --data to predict")
@@ -67,7 +78,41 @@ def build_parser() -> argparse.ArgumentParser:
     best.add_argument("name")
     best.add_argument("--top", type=_number(int), default=5, help="how many trials (default 5)")
     best.add_argument("--tracking-uri", help="MLflow store (default $MLFLOW_TRACKING_URI or ./mlflow.db)")
+    add_serving_commands(commands)
     return parser
+
+
+def add_serving_commands(commands) -> None:
+    """ui, promote, predict, train: looking at a sweep's results and shipping its model."""
+    ui = commands.add_parser("ui", help="the MLflow UI over the tracking store, with a link to the latest sweep")
+    ui.add_argument("--host", default="127.0.0.1", help="interface to bind (default 127.0.0.1: this machine only)")
+    ui.add_argument("--port", type=_number(int), default=5000, help="port (default 5000)")
+    ui.add_argument("--tracking-uri", help="MLflow store (default $MLFLOW_TRACKING_URI or ./mlflow.db)")
+
+    promote = commands.add_parser("promote", help="register a sweep's best model and point an alias at it")
+    promote.add_argument("name")
+    promote.add_argument("--model-name", help="registered model (default hpo-TASK)")
+    promote.add_argument("--alias", default="champion", help="alias to move to the new version (default champion)")
+    promote.add_argument("--tracking-uri", help="MLflow store (default $MLFLOW_TRACKING_URI or ./mlflow.db)")
+
+    predict = commands.add_parser("predict", help="predictions of a logged model for raw input, as CSV on stdout")
+    predict.add_argument("model_uri", help="models:/NAME@ALIAS, models:/NAME/VERSION or runs:/RUN_ID/model")
+    predict.add_argument("--data", required=True,
+                         help="raw input: a CSV of feature columns (tabular tasks), a CSV of series (rnn), an "
+                              "image file or folder (cnn), a text file of prompts, one a line (bigram, transformer)")
+    predict.add_argument("--tracking-uri", help="MLflow store (default $MLFLOW_TRACKING_URI or ./mlflow.db)")
+
+    train = commands.add_parser("train", help="one training run of a fixed config (e.g. best_config.yaml)")
+    train.add_argument("task")
+    train.add_argument("--config", required=True, help="YAML of param values, like a sweep's best_config.yaml")
+    train.add_argument("--data", help="your data: a CSV for the tabular tasks")
+    train.add_argument("--target", help="the column of --data to predict")
+    train.add_argument("--dataset", help="a named data set besides the default")
+    train.add_argument("--data-dir", help="where a downloadable data set is cached")
+    train.add_argument("--seed", type=_number(int), default=0,
+                       help="fixes the data splits, and training where the config has no seed (default 0)")
+    train.add_argument("--name", help="the run's name (default TASK-train-<timestamp>)")
+    train.add_argument("--tracking-uri", help="MLflow store (default $MLFLOW_TRACKING_URI or ./mlflow.db)")
 
 
 def cmd_tasks(args) -> int:
@@ -119,7 +164,34 @@ def cmd_best(args) -> int:
     return 0
 
 
-COMMANDS = {"tasks": cmd_tasks, "run": cmd_run, "resume": cmd_resume, "best": cmd_best}
+def cmd_ui(args) -> int:
+    from pipelines.ui import run_ui
+
+    return run_ui(args.host, args.port, args.tracking_uri)
+
+
+def cmd_promote(args) -> int:
+    from pipelines.promote import promote
+
+    print(promote(args.name, args.model_name, args.alias, args.tracking_uri))
+    return 0
+
+
+def cmd_predict(args) -> int:
+    from pipelines.serving import predict
+
+    return predict(args.model_uri, args.data, args.tracking_uri)
+
+
+def cmd_train(args) -> int:
+    from pipelines.train import train_once
+
+    return train_once(args.task, args.config, data=args.data, target=args.target, dataset=args.dataset,
+                      data_dir=args.data_dir, seed=args.seed, tracking_uri=args.tracking_uri, name=args.name)
+
+
+COMMANDS = {"tasks": cmd_tasks, "run": cmd_run, "resume": cmd_resume, "best": cmd_best, "ui": cmd_ui,
+            "promote": cmd_promote, "predict": cmd_predict, "train": cmd_train}
 
 
 def main(argv: list[str] | None = None) -> int:

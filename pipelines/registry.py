@@ -6,10 +6,14 @@ line below, and list the task in the README.
 from dataclasses import dataclass
 from typing import Callable
 
+from search_spaces import bigram as bigram_space
 from search_spaces import binary as binary_space
+from search_spaces import cnn as cnn_space
 from search_spaces import multiclass as multiclass_space
 from search_spaces import regression as regression_space
-from trainables import binary, multiclass, regression
+from search_spaces import rnn as rnn_space
+from search_spaces import transformer as transformer_space
+from trainables import bigram, binary, cnn, multiclass, regression, rnn, transformer
 from trainables.task import Task
 
 
@@ -23,6 +27,10 @@ TASKS: dict[str, Registered] = {
     "binary": Registered(binary.TASK, binary_space.define),
     "multiclass": Registered(multiclass.TASK, multiclass_space.define),
     "regression": Registered(regression.TASK, regression_space.define),
+    "rnn": Registered(rnn.TASK, rnn_space.define),
+    "cnn": Registered(cnn.TASK, cnn_space.define),
+    "bigram": Registered(bigram.TASK, bigram_space.define),
+    "transformer": Registered(transformer.TASK, transformer_space.define),
 }
 
 

@@ -36,9 +36,10 @@ def print_summary(outcome) -> None:
     for key, value in outcome.best.config.items():
         print(f"  {key}: {value}")
     print(f"\nbest config: {outcome.sweep_dir / 'best_config.yaml'}")
-    print(f"MLflow:      mlflow ui --backend-store-uri {outcome.tracking_uri}")
+    print(f"MLflow:      hpo ui --tracking-uri {outcome.tracking_uri}")
     print(f"             then http://127.0.0.1:5000/#/experiments/{outcome.experiment_id}/runs "
           f"(experiment {outcome.task!r}, parent run {outcome.name!r})")
+    print(f"ship it:     hpo promote {outcome.name}")
 
 
 def find_sweep(client, name: str):
@@ -58,8 +59,21 @@ def leaderboard(client, parent) -> list[dict]:
     rows = []
     for run in children:
         rows.append({"trial": run.info.run_name, "status": run.data.tags.get("hpo.status", ""),
-                     **{k: v for k, v in run.data.metrics.items()}, "params": dict(run.data.params)})
+                     **{k: v for k, v in run.data.metrics.items()}, "params": dict(run.data.params),
+                     "run_id": run.info.run_id})
     return sorted(rows, key=lambda r: r.get("best_val_loss", math.inf))
+
+
+def leaderboard_table(rows: list[dict], columns: list[str] | None = None) -> tuple[list[str], list[list]]:
+    """The leaderboard as headers and rows, for the terminal, leaderboard.csv and the sweep report:
+    trial, status, best val_loss, the task's other val_ metrics, then the params in `columns`
+    (default: every param of any trial, in the order trials logged them)."""
+    metric_names = sorted({k for r in rows for k in r if k.startswith("val_") and k != "val_loss"})
+    if columns is None:
+        columns = list(dict.fromkeys(k for r in rows for k in r["params"]))
+    return (["trial", "status", "best val_loss", *metric_names, *columns],
+            [[r["trial"], r["status"], r.get("best_val_loss"), *[r.get(m) for m in metric_names],
+              *[r["params"].get(c) for c in columns]] for r in rows])
 
 
 def print_leaderboard(name: str, top: int, tracking_uri: str | None) -> None:
@@ -68,8 +82,5 @@ def print_leaderboard(name: str, top: int, tracking_uri: str | None) -> None:
     client = client_for(resolve_tracking_uri(tracking_uri))
     parent = find_sweep(client, name)
     rows = leaderboard(client, parent)[:top]
-    metric_names = sorted({k for r in rows for k in r if k.startswith("val_") and k != "val_loss"})
     columns = [c for c in CONFIG_COLUMNS if any(c in r["params"] for r in rows)]
-    print(format_table(["trial", "status", "best val_loss", *metric_names, *columns],
-                       [[r["trial"], r["status"], r.get("best_val_loss"), *[r.get(m) for m in metric_names],
-                         *[r["params"].get(c) for c in columns]] for r in rows]))
+    print(format_table(*leaderboard_table(rows, columns)))

@@ -21,7 +21,7 @@ class SweepSettings:
     max_epochs: int | None = None       # caps the space's epochs and is ASHA's max_t; None: the space's top
     concurrency: int | None = None      # trials at once; None: as many as the cluster's CPUs hold
     cpus_per_trial: float = 1.0         # CPUs Ray reserves per trial; also the trial's torch threads
-    gpus_per_trial: float = 0.0         # fractional GPUs pack several trials on one GPU
+    gpus_per_trial: float | str = 0.0   # fractional GPUs pack several trials on one GPU; "auto": measured
     space: str | None = None            # a YAML file overriding params of the task's default space
     data: str | None = None             # a user's data file (or folder)
     target: str | None = None           # the column to predict in --data
@@ -56,11 +56,12 @@ def check_settings(s: SweepSettings, new_sweep: bool = True) -> SweepSettings:
     positive("--max-epochs", s.max_epochs)
     positive("--concurrency", s.concurrency)
     positive("--cpus-per-trial", s.cpus_per_trial, integer=False)
-    positive("--gpus-per-trial", s.gpus_per_trial, integer=False, allow_zero=True)
     positive("--time-budget", s.time_budget, integer=False)
     positive("--max-failures", s.max_failures, allow_zero=True)
-    if s.gpus_per_trial > 1 and s.gpus_per_trial != int(s.gpus_per_trial):
-        raise UsageError(f"The --gpus-per-trial above 1 must be a whole number, got {s.gpus_per_trial}.")
+    if s.gpus_per_trial != "auto":  # auto is resolved once Ray runs (pipelines.gpu_packing)
+        positive("--gpus-per-trial", s.gpus_per_trial, integer=False, allow_zero=True)
+        if s.gpus_per_trial > 1 and s.gpus_per_trial != int(s.gpus_per_trial):
+            raise UsageError(f"The --gpus-per-trial above 1 must be a whole number, got {s.gpus_per_trial}.")
     if s.search not in SEARCHES:
         raise UsageError(f"The --search must be one of {', '.join(SEARCHES)}, got {s.search!r}.")
     if s.scheduler not in SCHEDULERS:
@@ -71,6 +72,10 @@ def check_settings(s: SweepSettings, new_sweep: bool = True) -> SweepSettings:
         s.name = f"{s.task}-{time.strftime('%Y%m%d-%H%M%S')}"
     if not NAME_PATTERN.match(s.name):
         raise UsageError(f"The --name must be letters, digits, '.', '_' or '-' (at most 128), got {s.name!r}.")
+    if s.storage and "://" in s.storage:
+        # The sweep's folder holds its Optuna study (SQLite) and what `hpo resume` reads: it needs a file system.
+        raise UsageError(f"The --storage must be a folder, got the URI {s.storage!r}; on a cluster use a folder "
+                         "every node mounts at the same path (NFS, EFS).")
     s.storage = str(Path(s.storage or "ray_results").expanduser().resolve())
     if new_sweep:
         check_storage(Path(s.storage), s.name)

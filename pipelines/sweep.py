@@ -100,8 +100,9 @@ def configure_environment() -> None:
     os.environ.setdefault("MLFLOW_DISABLE_TELEMETRY", "true")  # it wraps every MLflow client call
 
 
-def start_ray(settings: SweepSettings) -> int:
-    """Start (or join) Ray; return how many trials fit at once. Raises UsageError for a cluster that can't serve."""
+def start_ray(settings: SweepSettings, prepared: PreparedSweep | None = None, echo=print) -> int:
+    """Start (or join) Ray; return how many trials fit at once. Raises UsageError for a cluster that can't serve.
+    Resolves `--gpus-per-trial auto` by measuring a trial of `prepared` on one of the cluster's GPUs."""
     import ray
 
     global started_ray
@@ -112,17 +113,25 @@ def start_ray(settings: SweepSettings) -> int:
             # (plain ray.init() would join that).
             ray.init(address=settings.address or "local", include_dashboard=False, log_to_driver=False,
                      logging_level=logging.ERROR, configure_logging=True)
-    except (ConnectionError, RuntimeError, ValueError) as exc:
+    except (ConnectionError, RuntimeError, ValueError, ray.exceptions.RayError) as exc:
+        # A token-auth mismatch looks like an unreachable cluster (Ray retries, then gives up).
+        auth = (f" The driver's RAY_AUTH_MODE ({os.environ.get('RAY_AUTH_MODE', 'unset')}) must match the "
+                "cluster's: token (with the head's token in RAY_AUTH_TOKEN or ~/.ray/auth_token) or disabled."
+                if settings.address else "")
         raise UsageError(f"Cannot start or reach Ray at --address {settings.address!r}: "
-                         f"{str(exc).splitlines()[0] if str(exc) else type(exc).__name__}.") from None
+                         f"{str(exc).splitlines()[0] if str(exc) else type(exc).__name__}.{auth}") from None
     resources = ray.cluster_resources()
     cpus, gpus = resources.get("CPU", 0), resources.get("GPU", 0)
-    if settings.gpus_per_trial > 0 and gpus == 0:
-        raise UsageError(f"--gpus-per-trial {settings.gpus_per_trial} asks for GPUs, but the Ray cluster has "
-                         "none; use --gpus-per-trial 0 or a cluster with GPU nodes.")
     if settings.cpus_per_trial > cpus:
         raise UsageError(f"--cpus-per-trial {settings.cpus_per_trial} is more than the {cpus:g} CPUs "
                          "the Ray cluster has.")
+    if settings.gpus_per_trial == "auto":
+        from pipelines.gpu_packing import auto_gpus_per_trial
+
+        settings.gpus_per_trial = auto_gpus_per_trial(prepared, gpus, echo)
+    if settings.gpus_per_trial > 0 and gpus == 0:
+        raise UsageError(f"--gpus-per-trial {settings.gpus_per_trial} asks for GPUs, but the Ray cluster has "
+                         "none; use --gpus-per-trial 0 or a cluster with GPU nodes.")
     fits = int(cpus // settings.cpus_per_trial)
     if settings.gpus_per_trial > 0:
         fits = min(fits, int(gpus // settings.gpus_per_trial))
@@ -165,7 +174,7 @@ def run_sweep(settings: SweepSettings, echo=print) -> SweepOutcome:
                               daemon=True)
     beside.start()
     try:
-        fits = start_ray(settings)
+        fits = start_ray(settings, prepared, echo)
     finally:
         beside.join()
     if "error" in tracking_ready:
@@ -420,11 +429,10 @@ def best_result(results):
 
 def finish_parent(client, outcome: SweepOutcome, results, prepared: PreparedSweep) -> None:
     """Put the sweep's result on the parent run: best metrics and test metrics, config, model."""
-    import mlflow
-    import mlflow.pytorch
-    import torch
     from mlflow.entities import Metric, RunTag
 
+    from pipelines import serving
+    from pipelines.sweep_report import log_sweep_report
     from trainables.reporting import load_state
 
     task, data, parent_id = prepared.registered.task, prepared.data, outcome.parent_run_id
@@ -458,10 +466,7 @@ def finish_parent(client, outcome: SweepOutcome, results, prepared: PreparedSwee
     client.log_text(parent_id, config_text, "best_config.yaml")
     for file_name, text in extras.get("texts", {}).items():
         client.log_text(parent_id, text, file_name)
-    # pickle, not torch.export: every task's model can be saved that way, sequence models included;
-    # MLflow warns about pickle on every save, which says nothing new to a user of this tool.
-    logging.getLogger("mlflow.pytorch").setLevel(logging.ERROR)
-    with mlflow.start_run(run_id=parent_id):
-        mlflow.pytorch.log_model(model, name="model", serialization_format="pickle",
-                                 pip_requirements=[f"torch=={torch.__version__.split('+')[0]}"])
+    serving.log_model(task, model, data, best.config, parent_id)
+    client.log_batch(parent_id, tags=[RunTag(f"hpo.{k}", v) for k, v in serving.code_version().items()])
+    log_sweep_report(client, outcome, rungs=scheduler_for(prepared.settings, prepared.max_epochs)[1])
     client.set_terminated(parent_id, "FINISHED")

@@ -131,7 +131,7 @@ class TrialLogger(Callback):
         self.number_of = number_of            # Ray trial id -> Optuna trial number
         self.runs: dict[str, str] = {}        # Ray trial id -> MLflow run id
         self.pending: dict[str, list] = {}    # MLflow run id -> metrics not yet sent
-        self.tagged: set[str] = set()         # trials whose node tags are set
+        self.tagged: dict[str, str] = {}      # Ray trial id -> the node its tags name
         self.last_flush = time.monotonic()
         self.adopted = True                   # a new sweep has no earlier runs to adopt
 
@@ -185,10 +185,14 @@ class TrialLogger(Callback):
         run_id = self.runs.get(trial.trial_id)
         if run_id is None:
             return
-        if trial.trial_id not in self.tagged and "node_id" in result:
-            self.tagged.add(trial.trial_id)
-            self.client.log_batch(run_id, tags=[RunTag("ray.node_id", str(result["node_id"])),
-                                                RunTag("hpo.device", str(result.get("device", "cpu")))])
+        if "node_id" in result and self.tagged.get(trial.trial_id) != result["node_id"]:
+            # Again when a retry (after its node died, say) runs the trial on another node.
+            self.tagged[trial.trial_id] = result["node_id"]
+            tags = [RunTag("ray.node_id", str(result["node_id"])),
+                    RunTag("hpo.device", str(result.get("device", "cpu")))]
+            if result.get("device_fallback"):  # given a GPU that CUDA could not see: trained on the CPU
+                tags.append(RunTag("hpo.device_fallback", str(result["device_fallback"])))
+            self.client.log_batch(run_id, tags=tags)
         stamp, batch = int(time.time() * 1000), self.pending[run_id]
         for epoch in epochs_of(result):
             for name in self.metric_names:

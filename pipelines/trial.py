@@ -12,15 +12,17 @@ import time
 
 import torch
 
+from trainables import device as devices
 from trainables.reporting import RayTuneIO
 
 REPORT_SECONDS = 2.0   # longest a trial keeps its finished epochs to itself
 
 
 class BatchedTuneIO(RayTuneIO):
-    def __init__(self, report_epochs: frozenset[int], where: dict):
+    def __init__(self, report_epochs: frozenset[int], where: dict, device: devices.Device = devices.CPU):
         self.report_epochs = report_epochs
         self.where = where                     # node and device, for the trial's MLflow tags
+        self.device = device
         self.history: list[dict] = []
         self.last_report = time.monotonic()
 
@@ -57,5 +59,8 @@ def run_trial(config: dict, *, task, data, cpus: float, report_epochs: tuple[int
 
     # One torch thread per CPU the trial holds: more would fight the other trials for the cores.
     torch.set_num_threads(max(1, int(cpus)))
-    where = {"node_id": ray.get_runtime_context().get_node_id(), "device": "cpu"}
-    task.train(config, data, BatchedTuneIO(frozenset(report_epochs), where))
+    device = devices.choose(devices.assigned_gpu_ids())
+    where = {"node_id": ray.get_runtime_context().get_node_id(), "device": device.label}
+    if device.fell_back:
+        where["device_fallback"] = device.fell_back
+    task.train(config, data, BatchedTuneIO(frozenset(report_epochs), where, device))

@@ -7,14 +7,19 @@ MAX_LAYERS = 8      # a sanity limit on a user's n_layers range
 MAX_WIDTH = 4096
 
 
-def mlp_params(space: Space) -> dict:
-    config = {
-        "batch_size": space.categorical("batch_size", [16, 32, 64, 128], minimum=1),  # rows per step
-        "epochs": space.int("epochs", 5, 50, minimum=1),                              # passes over train
+def training_params(space: Space, batch_sizes=(16, 32, 64, 128), epochs=(5, 50)) -> dict:
+    """What every task searches, whatever its model: batch size, epochs, learning rate, optimizer."""
+    return {
+        "batch_size": space.categorical("batch_size", list(batch_sizes), minimum=1),  # rows per step
+        "epochs": space.int("epochs", *epochs, minimum=1),                            # passes over train
         "lr": space.float("lr", 1e-4, 1e-1, log=True, above=0),
         "optimizer": space.categorical("optimizer", list(DENSE_OPTIMIZERS), allowed=DENSE_OPTIMIZERS),
-        "n_layers": space.int("n_layers", 1, 3, minimum=1, maximum=MAX_LAYERS),      # hidden layers
     }
+
+
+def mlp_params(space: Space) -> dict:
+    config = training_params(space)
+    config["n_layers"] = space.int("n_layers", 1, 3, minimum=1, maximum=MAX_LAYERS)  # hidden layers
     for i in range(config["n_layers"]):  # one width per hidden layer, conditional on n_layers
         config[f"n_units_l{i}"] = space.int(f"n_units_l{i}", 8, 256, log=True, minimum=1, maximum=MAX_WIDTH)
     config["activation"] = space.categorical("activation", list(ACTIVATIONS), allowed=ACTIVATIONS)

@@ -7,3 +7,5 @@ def pytest_collection_modifyitems(items):
     for item in items:
         if "/integration/" in str(item.fspath):
             item.add_marker(pytest.mark.integration)
+        if "/cluster/" in str(item.fspath):
+            item.add_marker(pytest.mark.cluster)

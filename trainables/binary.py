@@ -7,6 +7,7 @@ from torch import nn
 
 from trainables.tabular import build_tabular_mlp, make_train, split
 from trainables.tabular_data import TabularData, load_tabular, sklearn_builtin
+from trainables.tabular_serving import make_predictor, read_raw
 from trainables.task import DataRequest, Task
 
 
@@ -35,4 +36,5 @@ def evaluate(model: nn.Module, data: TabularData, split_name: str) -> dict:
 
 TASK = Task(name="binary", default_data="scikit-learn breast cancer (569 rows, 30 features)",
             metrics=("val_acc",), load_data=load_data, build_model=build_model,
-            train=make_train(build_model, make_loss, evaluate), evaluate=evaluate)
+            train=make_train(build_model, make_loss, evaluate), evaluate=evaluate,
+            make_predictor=make_predictor, read_raw=read_raw)

@@ -2,34 +2,40 @@
 from __future__ import annotations
 
 import math
-from typing import Callable
+from typing import Callable, Iterable
 
 import torch
 from torch import nn
+
+from trainables.device import Precision
 
 PATIENCE = 5          # epochs without a val_loss improvement before a trial ends itself
 MIN_IMPROVEMENT = 1e-4  # a smaller drop of val_loss does not count as an improvement
 
 
-def train_epoch(model: nn.Module, optimizer, loss_fn, x: torch.Tensor, y: torch.Tensor,
-                batch_size: int, generator: torch.Generator) -> float:
+def shuffled_batches(x: torch.Tensor, y: torch.Tensor, batch_size: int, generator: torch.Generator):
     """One pass over (x, y) in shuffled mini-batches sliced from memory (no DataLoader)."""
-    model.train()
-    order = torch.randperm(len(x), generator=generator)
+    order = torch.randperm(len(x), generator=generator).to(x.device)
     x, y = x[order], y[order]  # one gather per epoch; batches below are views
+    for start in range(0, len(x), batch_size):
+        yield x[start:start + batch_size], y[start:start + batch_size]
+
+
+def train_steps(model: nn.Module, optimizer, loss_fn, batches: Iterable, precision: Precision) -> float:
+    """One epoch made of the (x, y) batches a batch source yields; returns the mean loss per row."""
+    model.train()
     # A step of a small model is all per-op overhead: the loop adds no tensor op of its own per step
     # (batch losses are kept and weighted once at the end, with no .item() sync per batch).
-    losses = []
-    for start in range(0, len(x), batch_size):
-        xb, yb = x[start:start + batch_size], y[start:start + batch_size]
+    losses, sizes = [], []
+    for xb, yb in batches:
         optimizer.zero_grad()
-        loss = loss_fn(model(xb), yb)
-        loss.backward()
-        optimizer.step()
+        with precision.autocast():
+            loss = loss_fn(model(xb), yb)
+        precision.backward_step(loss, optimizer)
         losses.append(loss.detach())
-    sizes = torch.full((len(losses),), float(batch_size))
-    sizes[-1] = len(x) - batch_size * (len(losses) - 1)  # the last batch may be short
-    return float(torch.stack(losses) @ sizes) / len(x)
+        sizes.append(len(xb))
+    weights = torch.tensor(sizes, dtype=torch.float32, device=losses[0].device)
+    return float(torch.stack(losses).float() @ weights) / sum(sizes)
 
 
 def clone_state(model: nn.Module) -> dict:
@@ -42,15 +48,22 @@ def checkpoint_state(model, optimizer, generator, progress: dict, best_model) ->
             "progress": dict(progress), "best_model": best_model if best_model is not None else clone_state(model)}
 
 
-def fit(model: nn.Module, optimizer, loss_fn, *, x: torch.Tensor, y: torch.Tensor,
-        validate: Callable[[nn.Module], dict], config: dict, io) -> None:
+def fit(model: nn.Module, optimizer, loss_fn, *, x: torch.Tensor | None = None, y: torch.Tensor | None = None,
+        validate: Callable[[nn.Module], dict], config: dict, io,
+        batches: Callable[[torch.Generator], Iterable] | None = None) -> None:
     """Train for config['epochs'] epochs, ending early after PATIENCE epochs without improvement.
+
+    An epoch is a shuffled pass over the in-memory (x, y), or, when `batches` is given, the batches
+    that `batches(generator)` yields (the language models: a fixed number of steps on random windows).
 
     Each epoch reports `epoch`, `train_loss`, the validation metrics, `best_val_loss` so far and
     `final` (True on the last report of a trial that ends by itself), with a checkpoint of everything
     needed to continue and the weights of the best epoch so far (`best_model`). A trial whose loss
     becomes NaN or infinite ends at once, its last report saying why in `diverged`.
+    It trains on `io.device`, with the mixed precision that device supports; the task has put the model
+    and its data there (trainables.device.on_device), before building the optimizer.
     """
+    precision = Precision(io.device)
     epochs, batch_size = int(config["epochs"]), int(config["batch_size"])
     generator = torch.Generator().manual_seed(int(config.get("seed", 0)))
     progress = {"epoch": 0, "best_val_loss": math.inf, "bad_epochs": 0}
@@ -67,7 +80,9 @@ def fit(model: nn.Module, optimizer, loss_fn, *, x: torch.Tensor, y: torch.Tenso
             return
 
     for epoch in range(progress["epoch"] + 1, epochs + 1):
-        train_loss = train_epoch(model, optimizer, loss_fn, x, y, batch_size, generator)
+        epoch_batches = (shuffled_batches(x, y, batch_size, generator) if batches is None
+                         else batches(generator))
+        train_loss = train_steps(model, optimizer, loss_fn, epoch_batches, precision)
         metrics = validate(model)
         diverged = [f"{name} became {value}" for name, value in (("train_loss", train_loss),
                                                                  ("val_loss", metrics["val_loss"]))

@@ -13,6 +13,7 @@ from torch import nn
 
 from trainables.tabular import build_tabular_mlp, make_train, split
 from trainables.tabular_data import DataError, TabularData, load_tabular, sklearn_builtin
+from trainables.tabular_serving import make_predictor, read_raw
 from trainables.task import DataRequest, Task
 
 LOSSES = {"MSE": nn.MSELoss, "L1": nn.L1Loss}
@@ -67,4 +68,5 @@ def evaluate(model: nn.Module, data: TabularData, split_name: str) -> dict:
 
 TASK = Task(name="regression", default_data="scikit-learn diabetes (442 rows, 10 features)",
             metrics=("val_rmse", "val_r2"), load_data=load_data, build_model=build_model,
-            train=make_train(build_model, make_loss, evaluate), evaluate=evaluate)
+            train=make_train(build_model, make_loss, evaluate), evaluate=evaluate,
+            make_predictor=make_predictor, read_raw=read_raw)

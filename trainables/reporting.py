@@ -11,11 +11,15 @@ import tempfile
 
 import torch
 
+from trainables.device import CPU
+
 STATE_FILE = "state.pt"
 
 
 class RayTuneIO:
     """Reports through ray.tune.report with a checkpoint holding the loop's state."""
+
+    device = CPU  # where the trial trains (trainables.device.choose sets it per trial)
 
     def restore(self) -> dict | None:
         from ray import tune
@@ -24,7 +28,7 @@ class RayTuneIO:
         if checkpoint is None:
             return None
         with checkpoint.as_directory() as folder:
-            return torch.load(os.path.join(folder, STATE_FILE), weights_only=False)
+            return load_state(folder)
 
     def report(self, metrics: dict, state: dict) -> None:
         from ray import tune
@@ -37,9 +41,10 @@ class RayTuneIO:
 class MemoryIO:
     """Keeps every report and the last state; can start from a given state."""
 
-    def __init__(self, state: dict | None = None):
+    def __init__(self, state: dict | None = None, device=CPU):
         self.results: list[dict] = []
         self.state = state
+        self.device = device
 
     def restore(self) -> dict | None:
         return self.state
@@ -50,5 +55,6 @@ class MemoryIO:
 
 
 def load_state(checkpoint_dir: str) -> dict:
-    """The loop state saved in a trial's checkpoint folder."""
-    return torch.load(os.path.join(checkpoint_dir, STATE_FILE), weights_only=False)
+    """The loop state saved in a trial's checkpoint folder, on the CPU whichever device saved it
+    (the driver that loads the best model, or the node a trial is retried on, may have no GPU)."""
+    return torch.load(os.path.join(checkpoint_dir, STATE_FILE), weights_only=False, map_location="cpu")

@@ -116,17 +116,22 @@ def regression_target(y: np.ndarray, target: str) -> np.ndarray:
     return values
 
 
+def split_rows(x: np.ndarray, y: np.ndarray, *, seed: int, stratified: bool) -> tuple[np.ndarray, ...]:
+    """x_train, y_train, x_val, y_val, x_test, y_test: 70/15/15, fixed by the seed, of the raw rows."""
+    from sklearn.model_selection import train_test_split
+
+    x_rest, x_test, y_rest, y_test = train_test_split(
+        x, y, test_size=TEST_FRACTION, random_state=seed, stratify=y if stratified else None)
+    x_train, x_val, y_train, y_val = train_test_split(
+        x_rest, y_rest, test_size=VAL_FRACTION / (1 - TEST_FRACTION), random_state=seed,
+        stratify=y_rest if stratified else None)
+    return x_train, y_train, x_val, y_val, x_test, y_test
+
+
 def split_and_scale(x: np.ndarray, y: np.ndarray, *, seed: int, classes: list | None,
                     feature_names: list[str], target: str, source: str) -> TabularData:
     """70/15/15 splits fixed by the seed; scaling fitted on the training split only."""
-    from sklearn.model_selection import train_test_split
-
-    stratify = y if classes is not None else None
-    x_rest, x_test, y_rest, y_test = train_test_split(
-        x, y, test_size=TEST_FRACTION, random_state=seed, stratify=stratify)
-    stratify = y_rest if classes is not None else None
-    x_train, x_val, y_train, y_val = train_test_split(
-        x_rest, y_rest, test_size=VAL_FRACTION / (1 - TEST_FRACTION), random_state=seed, stratify=stratify)
+    x_train, y_train, x_val, y_val, x_test, y_test = split_rows(x, y, seed=seed, stratified=classes is not None)
 
     x_mean = x_train.mean(axis=0)
     x_std = x_train.std(axis=0)

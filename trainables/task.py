@@ -40,3 +40,14 @@ class Task:
     # Extra results of the best model on the sweep's parent run:
     # summarize_best(model, data, config) -> {"metrics": {name: float}, "texts": {"file.txt": str}}
     summarize_best: Callable[[nn.Module, Any, dict], dict] | None = None
+
+
+def served_strings(raw, column: str) -> list[str]:
+    """The strings a served model is given (image references, prompts), as a list. MLflow hands a list
+    to predict() as a one-column DataFrame, so a DataFrame (its `column`, else its first column), a
+    Series, a list or one string all work."""
+    if isinstance(raw, str):
+        return [raw]
+    if hasattr(raw, "columns"):  # a pandas DataFrame
+        raw = raw[column] if column in raw.columns else raw.iloc[:, 0]
+    return [str(item) for item in (raw.tolist() if hasattr(raw, "tolist") else list(raw))]

@@ -14,7 +14,13 @@ def workdir(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     monkeypatch.delenv("MLFLOW_TRACKING_URI", raising=False)
     (tmp_path / "space.yaml").write_text("lr: {type: float, low: 0.1, high: 0.01}\n")
+    (tmp_path / "short.txt").write_text("to be or not to be\n" * 20)
+    (tmp_path / "latin1.txt").write_bytes("caf\xe9\n".encode("latin-1") * 100)
     (tmp_path / "words.csv").write_text("a,b,label\n" + "".join(f"{i},x{i},{i % 2}\n" for i in range(30)))
+    (tmp_path / "config.yaml").write_text("batch_size: 32\nepochs: 3\nlr: 0.01\noptimizer: Adam\nn_layers: 1\n"
+                                          "n_units_l0: 8\nactivation: ReLU\ndropout: 0.0\nweight_decay: 0.0\n"
+                                          "momentum: 0.9\n")
+    (tmp_path / "list.yaml").write_text("- 1\n- 2\n")
     return tmp_path
 
 
@@ -26,6 +32,8 @@ CASES = [
     (["run", "binary", "--cpus-per-trial", "0"], "--cpus-per-trial must be a number > 0"),
     (["run", "binary", "--gpus-per-trial", "-1"], "--gpus-per-trial must be a number >= 0"),
     (["run", "binary", "--gpus-per-trial", "1.5"], "above 1 must be a whole number"),
+    (["run", "binary", "--gpus-per-trial", "lots"], "expected a number or auto, got 'lots'"),
+    (["run", "binary", "--storage", "s3://bucket/hpo"], "--storage must be a folder, got the URI 's3://bucket/hpo'"),
     (["run", "binary", "--time-budget", "0"], "--time-budget must be a number > 0"),
     (["run", "binary", "--search", "grid"], "--search must be one of tpe, random, got 'grid'"),
     (["run", "binary", "--scheduler", "pbt"], "--scheduler must be one of asha, fifo, got 'pbt'"),
@@ -36,13 +44,32 @@ CASES = [
     (["run", "binary", "--data", "words.csv", "--target", "label"], "non-numeric feature columns 'b'"),
     (["run", "binary", "--data", "words.csv"], "needs --target COL"),
     (["run", "binary", "--target", "label"], "give --data FILE too"),
+    (["run", "transformer", "--data", "short.txt"], "has 380 characters; the transformer task needs at least"),
+    (["run", "bigram", "--data", "latin1.txt"], "'latin1.txt' is not UTF-8 text"),
     (["run", "binary", "--tracking-uri", "ftp://host/x"], "unsupported scheme 'ftp'"),
     (["run", "binary", "--tracking-uri", "sqlite:////no/such/dir/m.db"], "'/no/such/dir' does not exist"),
     (["run", "binary", "--tracking-uri", "http://127.0.0.1:9"], "cannot be reached"),
     (["run", "binary", "--storage", "/proc/forbidden"], "cannot be written"),
     (["run", "binary", "--storage", "words.csv/results"], "cannot be written"),
     (["run", "regression", "--dataset", "boston"], "must be one of diabetes, california_housing"),
+    (["run", "rnn", "--data", "words.csv", "--target", "price"], "'price' is not a column"),
+    (["run", "rnn", "--data", "words.csv", "--target", "b"], "series 'b' of 'words.csv' must be numeric"),
+    (["run", "cnn", "--data", "words.csv"], "'words.csv' does not exist or is not a folder"),
+    (["run", "cnn", "--dataset", "svhn"], "must be one of digits, mnist, fashion_mnist, cifar10"),
     (["run", "binary", "--bogus"], "unrecognized arguments: --bogus"),
+    (["ui", "--port", "0"], "--port must be between 1 and 65535, got 0"),
+    (["ui", "--port", "many"], "expected an integer, got 'many'"),
+    (["ui", "--tracking-uri", "ftp://host/x"], "unsupported scheme 'ftp'"),
+    (["promote", "s1", "--alias", "latest"], "--alias must be letters"),
+    (["promote", "s1", "--alias", "v2"], "--alias must be letters"),
+    (["promote", "s1", "--model-name", "a/b"], "--model-name must be non-empty, without '/'"),
+    (["predict", "models:/m@champion", "--data", "missing.csv"], "--data 'missing.csv' does not exist"),
+    (["predict", "models:/m@champion"], "the following arguments are required: --data"),
+    (["train", "nosuchtask", "--config", "config.yaml"], "Unknown task 'nosuchtask'"),
+    (["train", "binary"], "the following arguments are required: --config"),
+    (["train", "binary", "--config", "missing.yaml"], "'missing.yaml' does not exist"),
+    (["train", "binary", "--config", "list.yaml"], "must map param names to values"),
+    (["train", "binary", "--config", "config.yaml"], "'momentum' that this task does not know"),
     (["launch"], "invalid choice: 'launch'"),
     ([], "the following arguments are required: command"),
 ]

@@ -1,0 +1,102 @@
+"""`hpo train`: one training run of a fixed config, no search and no Ray, logged to MLflow like a trial.
+
+For retraining a final model from a sweep's best_config.yaml (or a config written by hand): a top-level
+run (tag hpo.role=train) with the config as params, per-epoch metrics, validation and test metrics of
+the best epoch's weights, and the model (pyfunc from raw input where the task can serve).
+"""
+from __future__ import annotations
+
+import math
+import time
+from pathlib import Path
+
+import yaml
+
+from pipelines import registry
+from pipelines.errors import UsageError
+from search_spaces.fixed import fixed_config
+from search_spaces.space import SpaceError
+from trainables.task import DataRequest
+
+
+def load_config(path: str, define) -> dict:
+    """A YAML mapping of param -> value, checked against the task's space; UsageError names the problem."""
+    file = Path(path)
+    if not file.is_file():
+        raise UsageError(f"The --config file '{path}' does not exist or is not a file.")
+    try:
+        config = yaml.safe_load(file.read_text())
+    except (yaml.YAMLError, UnicodeDecodeError) as exc:
+        raise UsageError(f"The --config file '{path}' is not valid YAML: {' '.join(str(exc).split())}") from None
+    if not isinstance(config, dict) or not config:
+        raise UsageError(f"The --config file '{path}' must map param names to values (like best_config.yaml), "
+                         f"got {type(config).__name__}.")
+    try:
+        return fixed_config(define, config)
+    except SpaceError as exc:
+        raise UsageError(f"In --config '{path}': {exc}") from None
+
+
+def train_once(task_name: str, config_path: str, *, data: str | None = None, target: str | None = None,
+               dataset: str | None = None, data_dir: str | None = None, seed: int = 0,
+               tracking_uri: str | None = None, name: str | None = None, echo=print) -> int:
+    from mlflow.entities import Metric, RunTag
+
+    from pipelines import serving, tracking
+    from pipelines.settings import NAME_PATTERN
+    from trainables.reporting import MemoryIO
+
+    registered = registry.get(task_name)
+    task = registered.task
+    config = load_config(config_path, registered.define_space)
+    config.setdefault("seed", seed)
+    name = name or f"{task.name}-train-{time.strftime('%Y%m%d-%H%M%S')}"
+    if not NAME_PATTERN.match(name):
+        raise UsageError(f"The --name must be letters, digits, '.', '_' or '-' (at most 128), got {name!r}.")
+    if target is not None and data is None:
+        raise UsageError("--target names a column of --data; give --data FILE too.")
+    uri = tracking.resolve_tracking_uri(tracking_uri)
+    loaded = task.load_data(DataRequest(data=data, target=target, dataset=dataset, data_dir=data_dir, seed=seed))
+
+    client = tracking.client_for(uri)
+    experiment = tracking.experiment_id(client, task.name, uri)
+    run_id = client.create_run(experiment, run_name=name, tags={
+        "hpo.role": "train", "hpo.task": task.name, "hpo.config_file": str(Path(config_path).resolve()),
+        "hpo.status": "running", **{f"hpo.{k}": v for k, v in serving.code_version().items()}}).info.run_id
+    client.log_batch(run_id, params=tracking.params_of({
+        **config, "data_seed": seed, "data_source": getattr(loaded, "source", ""),
+        "data_fingerprint": getattr(loaded, "fingerprint", "")}))
+    echo(f"training {task.name} with {config_path}: MLflow run {name!r} ({run_id}) in {uri}")
+    try:
+        io = MemoryIO()
+        started = time.monotonic()
+        task.train(config, loaded, io)
+        names = ("train_loss", "val_loss", "best_val_loss", *task.metrics)
+        stamp = int(time.time() * 1000)
+        metrics = [Metric(n, float(r[n]), stamp, int(r["epoch"])) for r in io.results for n in names
+                   if isinstance(r.get(n), (int, float)) and math.isfinite(r[n])]
+        last = io.results[-1] if io.results else {}
+        if last.get("diverged"):
+            client.log_batch(run_id, metrics=metrics[:1000], tags=[RunTag("hpo.status", "failed"),
+                                                                   RunTag("hpo.error", last["diverged"])])
+            client.set_terminated(run_id, "FAILED")
+            echo(f"error: training diverged: {last['diverged']}")
+            return 1
+        model = task.build_model(config, loaded)
+        model.load_state_dict(io.state["best_model"])
+        scores = {**task.evaluate(model, loaded, "val"), **task.evaluate(model, loaded, "test")}
+        final = {("best_" + k if k.startswith("val_") else k): v for k, v in scores.items()}
+        final["train_seconds"] = time.monotonic() - started
+        metrics += [Metric(k, float(v), stamp, int(last.get("epoch", 0))) for k, v in final.items()]
+        for start in range(0, len(metrics), tracking.MAX_BATCH):
+            client.log_batch(run_id, metrics=metrics[start:start + tracking.MAX_BATCH])
+        client.log_text(run_id, yaml.safe_dump(config, sort_keys=False), "config.yaml")
+        serving.log_model(task, model, loaded, config, run_id)
+        client.log_batch(run_id, tags=[RunTag("hpo.status", "completed")])
+        client.set_terminated(run_id, "FINISHED")
+    except BaseException:
+        client.set_terminated(run_id, "FAILED")
+        raise
+    echo(f"{len(io.results)} epochs: " + "  ".join(f"{k} {v:.4g}" for k, v in final.items()))
+    echo(f"model: runs:/{run_id}/model")
+    return 0
