@@ -146,23 +146,41 @@ def sweep_params(settings: SweepSettings, max_epochs: int, concurrency: int, dat
     return params
 
 
-def _import_tracking_modules() -> None:
-    # MLflow and Optuna's storage take seconds to import; they load while Ray starts its processes.
-    import mlflow.pytorch  # noqa: F401
-    import mlflow.tracking  # noqa: F401
-    import optuna.storages  # noqa: F401
+def _set_up_tracking(tracking_uri: str, write: bool, out: dict) -> None:
+    """MLflow's set-up, run beside Ray's start: its imports (seconds), and with `write` the client
+    and store (a new SQLite store runs its schema migrations: seconds more)."""
+    try:
+        import mlflow.pytorch  # noqa: F401
+        import mlflow.tracking  # noqa: F401
+        import optuna.storages  # noqa: F401
+
+        if write:
+            from pipelines.tracking import client_for
+
+            out["client"] = client_for(tracking_uri)
+    except BaseException as exc:  # raised again in the main thread
+        out["error"] = exc
 
 
 def run_sweep(settings: SweepSettings, echo=print) -> SweepOutcome:
     configure_environment()
     prepared = prepare(settings)
     settings = prepared.settings
-    importer = threading.Thread(target=_import_tracking_modules, daemon=True)
-    importer.start()
-    fits = start_ray(settings, prepared, echo)
-    importer.join()
+    # The store may be written before Ray has started only where Ray cannot reject the input: a new
+    # local Ray always has the one CPU a trial asks for by default. Otherwise only the imports overlap.
+    write_early = settings.address is None and settings.cpus_per_trial <= 1 and settings.gpus_per_trial == 0
+    tracking_ready: dict = {}
+    beside = threading.Thread(target=_set_up_tracking, args=(prepared.tracking_uri, write_early, tracking_ready),
+                              daemon=True)
+    beside.start()
+    try:
+        fits = start_ray(settings, prepared, echo)
+    finally:
+        beside.join()
+    if "error" in tracking_ready:
+        raise tracking_ready["error"]
     concurrency = min(settings.concurrency or fits, settings.trials)
-    return execute(prepared, concurrency, echo)
+    return execute(prepared, concurrency, echo, tracking_ready.get("client"))
 
 
 def scheduler_for(s: SweepSettings, max_epochs: int):
@@ -189,7 +207,7 @@ def trainable_for(prepared: PreparedSweep, report_epochs: tuple[int, ...]):
         {"cpu": s.cpus_per_trial, "gpu": s.gpus_per_trial})
 
 
-def execute(prepared: PreparedSweep, concurrency: int, echo) -> SweepOutcome:
+def execute(prepared: PreparedSweep, concurrency: int, echo, client=None) -> SweepOutcome:
     import optuna
     from ray import tune
 
@@ -198,7 +216,7 @@ def execute(prepared: PreparedSweep, concurrency: int, echo) -> SweepOutcome:
     from pipelines.searcher import OptunaStudySearcher, make_sampler, open_study
 
     s, task = prepared.settings, prepared.registered.task
-    client = tracking.client_for(prepared.tracking_uri)
+    client = client or tracking.client_for(prepared.tracking_uri)
     experiment = tracking.experiment_id(client, task.name, prepared.tracking_uri)
 
     sweep_dir = Path(s.storage) / s.name

@@ -69,3 +69,23 @@ def test_unknown_optimizer():
     with pytest.raises(ValueError, match="must be one of"):
         make_optimizer(build_mlp(3, 1, [4]), "Lion", 0.01)
     assert len(OPTIMIZERS) == 8
+
+
+@pytest.mark.parametrize("name", DENSE_OPTIMIZERS)
+def test_the_fast_optimizer_kernels_make_the_same_update_as_the_plain_ones(name):
+    # make_optimizer asks torch for its fused or multi-tensor (foreach) kernels: same rule, fewer ops.
+    torch.manual_seed(0)
+    fast_model = build_mlp(3, 1, [16])
+    plain_model = build_mlp(3, 1, [16])
+    plain_model.load_state_dict(fast_model.state_dict())
+    fast = make_optimizer(fast_model, name, 0.01, weight_decay=1e-5)
+    kwargs = {"momentum": 0.9} if name == "SGD" else {}
+    plain = getattr(torch.optim, name)(plain_model.parameters(), lr=0.01, weight_decay=1e-5, foreach=False, **kwargs)
+    x = torch.randn(32, 3)
+    for _ in range(5):
+        for model, optimizer in ((fast_model, fast), (plain_model, plain)):
+            optimizer.zero_grad()
+            model(x).pow(2).mean().backward()
+            optimizer.step()
+    for a, b in zip(fast_model.parameters(), plain_model.parameters()):
+        torch.testing.assert_close(a, b, rtol=1e-4, atol=1e-6)
