@@ -7,7 +7,7 @@ One epoch is a training pass plus the validation pass, for the same model, confi
   torch.optim built with its defaults; validation through a DataLoader under no_grad;
 - slicing loop: the loop of trainables/loop.py before this benchmark (tensor slicing, loss summed
   as a tensor) with the optimizer built with defaults;
-- hpo loop: what a trial runs now: trainables.loop.train_epoch with the task's optimizer
+- hpo loop: what a trial runs now: trainables.loop.train_steps over shuffled_batches, with the task's optimizer
   (trainables.optimizers.make_optimizer) and the task's evaluate.
 The floor is the epoch's FLOPs (forward 2*in*out per row and layer, backward twice that) over this
 core's matmul rate (a 512x512 matmul); "matmuls only" runs just the epoch's matrix products at their
@@ -25,7 +25,8 @@ from torch.utils.data import DataLoader, TensorDataset
 
 from benchmarks.common import FIXED_CONFIG, machine, median, parser, table
 from pipelines.registry import TASKS
-from trainables.loop import train_epoch
+from trainables.device import CPU, Precision
+from trainables.loop import shuffled_batches, train_steps
 from trainables.optimizers import make_optimizer
 from trainables.task import DataRequest
 
@@ -52,7 +53,7 @@ def seed_epoch(model, optimizer, loss_fn, data, generator) -> float:
 
 
 def slicing_epoch(model, optimizer, loss_fn, data, generator, evaluate) -> float:
-    """trainables/loop.py's train_epoch as it was before this benchmark."""
+    """trainables/loop.py's epoch loop as it was before this benchmark."""
     model.train()
     order = torch.randperm(len(data.x_train), generator=generator)
     x, y = data.x_train[order], data.y_train[order]
@@ -70,7 +71,8 @@ def slicing_epoch(model, optimizer, loss_fn, data, generator, evaluate) -> float
 
 
 def hpo_epoch(model, optimizer, loss_fn, data, generator, evaluate) -> float:
-    loss = train_epoch(model, optimizer, loss_fn, data.x_train, data.y_train, SEED_CONFIG["batch_size"], generator)
+    batches = shuffled_batches(data.x_train, data.y_train, SEED_CONFIG["batch_size"], generator)
+    loss = train_steps(model, optimizer, loss_fn, batches, Precision(CPU))
     evaluate(model, data, "val")
     return loss
 

@@ -92,14 +92,16 @@ def test_a_diverging_trial_ends_at_once_and_says_why(data):
 def test_train_loss_is_the_mean_over_rows_with_a_short_last_batch(data):
     import torch
 
-    from trainables.loop import train_epoch
+    from trainables.device import CPU, Precision
+    from trainables.loop import shuffled_batches, train_steps
 
     torch.manual_seed(0)
     model = binary.build_model(CONFIG, data)
     frozen = torch.optim.SGD(model.parameters(), lr=0.0)  # the weights stay put: the epoch's loss is known
     loss_fn = binary.make_loss(CONFIG)
     assert len(data.x_train) % 32 != 0
-    reported = train_epoch(model, frozen, loss_fn, data.x_train, data.y_train, 32, torch.Generator().manual_seed(0))
+    batches = shuffled_batches(data.x_train, data.y_train, 32, torch.Generator().manual_seed(0))
+    reported = train_steps(model, frozen, loss_fn, batches, Precision(CPU))
     with torch.no_grad():
         expected = loss_fn(model(data.x_train), data.y_train).item()
     assert reported == pytest.approx(expected, rel=1e-5)
