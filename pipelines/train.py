@@ -40,10 +40,12 @@ def load_config(path: str, define) -> dict:
 def train_once(task_name: str, config_path: str, *, data: str | None = None, target: str | None = None,
                dataset: str | None = None, data_dir: str | None = None, seed: int = 0,
                tracking_uri: str | None = None, name: str | None = None, echo=print) -> int:
+    import torch
     from mlflow.entities import Metric, RunTag
 
     from pipelines import serving, tracking
     from pipelines.settings import NAME_PATTERN
+    from trainables import device as devices
     from trainables.reporting import MemoryIO
 
     registered = registry.get(task_name)
@@ -58,17 +60,20 @@ def train_once(task_name: str, config_path: str, *, data: str | None = None, tar
     uri = tracking.resolve_tracking_uri(tracking_uri)
     loaded = task.load_data(DataRequest(data=data, target=target, dataset=dataset, data_dir=data_dir, seed=seed))
 
+    # This machine's first GPU where torch sees one (as a trial does with the GPU Ray gives it), else the CPU.
+    device = devices.choose([0] if torch.cuda.is_available() else [])
+
     client = tracking.client_for(uri)
     experiment = tracking.experiment_id(client, task.name, uri)
     run_id = client.create_run(experiment, run_name=name, tags={
         "hpo.role": "train", "hpo.task": task.name, "hpo.config_file": str(Path(config_path).resolve()),
-        "hpo.status": "running", **{f"hpo.{k}": v for k, v in serving.code_version().items()}}).info.run_id
+        "hpo.status": "running", "hpo.device": device.label, **{f"hpo.{k}": v for k, v in serving.code_version().items()}}).info.run_id
     client.log_batch(run_id, params=tracking.params_of({
         **config, "data_seed": seed, "data_source": getattr(loaded, "source", ""),
         "data_fingerprint": getattr(loaded, "fingerprint", "")}))
     echo(f"training {task.name} with {config_path}: MLflow run {name!r} ({run_id}) in {uri}")
     try:
-        io = MemoryIO()
+        io = MemoryIO(device=device)
         started = time.monotonic()
         task.train(config, loaded, io)
         names = ("train_loss", "val_loss", "best_val_loss", *task.metrics)
