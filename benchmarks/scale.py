@@ -30,17 +30,21 @@ TINY.pop("n_units_l1")
 def sweep_with_memory(command: list[str], cwd: str) -> tuple[float, list[tuple[float, float]]]:
     """Wall time of the command and [seconds, RSS MiB] samples of its process."""
     started = time.monotonic()
-    process = subprocess.Popen(command, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
-                               env={**os.environ, "PYTHONPATH": str(ROOT)})
-    watched, samples = psutil.Process(process.pid), []
-    while process.poll() is None:
-        try:
-            samples.append((time.monotonic() - started, watched.memory_info().rss / 2 ** 20))
-        except psutil.NoSuchProcess:
-            break
-        time.sleep(0.5)
-    if process.returncode != 0:
-        raise SystemExit(f"benchmark command failed: {' '.join(command)}\n{process.stderr.read()[-3000:]}")
+    # Its progress goes to a file: a pipe nobody reads while the sweep runs fills up (64 KiB, a few hundred
+    # trials of progress lines) and blocks the sweep's next write for good.
+    with tempfile.TemporaryFile("w+") as errors:
+        process = subprocess.Popen(command, cwd=cwd, stdout=subprocess.DEVNULL, stderr=errors, text=True,
+                                   env={**os.environ, "PYTHONPATH": str(ROOT)})
+        watched, samples = psutil.Process(process.pid), []
+        while process.poll() is None:
+            try:
+                samples.append((time.monotonic() - started, watched.memory_info().rss / 2 ** 20))
+            except psutil.NoSuchProcess:
+                break
+            time.sleep(0.5)
+        if process.returncode != 0:
+            errors.seek(0)
+            raise SystemExit(f"benchmark command failed: {' '.join(command)}\n{errors.read()[-3000:]}")
     return time.monotonic() - started, samples
 
 

@@ -16,18 +16,16 @@ from pipelines import registry
 from pipelines.errors import UsageError
 from search_spaces.fixed import fixed_config
 from search_spaces.space import SpaceError
+from search_spaces.yaml_space import read_yaml_file
 from trainables.task import DataRequest
 
 
 def load_config(path: str, define) -> dict:
     """A YAML mapping of param -> value, checked against the task's space; UsageError names the problem."""
-    file = Path(path)
-    if not file.is_file():
-        raise UsageError(f"The --config file '{path}' does not exist or is not a file.")
     try:
-        config = yaml.safe_load(file.read_text())
-    except (yaml.YAMLError, UnicodeDecodeError) as exc:
-        raise UsageError(f"The --config file '{path}' is not valid YAML: {' '.join(str(exc).split())}") from None
+        config = read_yaml_file(path, "--config")
+    except SpaceError as exc:
+        raise UsageError(str(exc)) from None
     if not isinstance(config, dict) or not config:
         raise UsageError(f"The --config file '{path}' must map param names to values (like best_config.yaml), "
                          f"got {type(config).__name__}.")

@@ -88,14 +88,19 @@ def parse_space(document: Any) -> dict[str, ParamSpec]:
     return {name: parse_param(name, raw) for name, raw in document.items()}
 
 
-def load_space_file(path: str | Path) -> dict[str, ParamSpec]:
+def read_yaml_file(path: str | Path, option: str) -> Any:
+    """The YAML document of the file an option (--space, --config) names; SpaceError says what is wrong."""
     path = Path(path)
     if not path.is_file():
-        raise SpaceError(f"The --space file '{path}' does not exist or is not a file.")
+        raise SpaceError(f"The {option} file '{path}' does not exist or is not a file.")
     try:
-        document = yaml.safe_load(path.read_text())
+        return yaml.safe_load(path.read_text())
     except (yaml.YAMLError, UnicodeDecodeError) as exc:
-        raise SpaceError(f"The --space file '{path}' is not valid YAML: {' '.join(str(exc).split())}") from None
+        raise SpaceError(f"The {option} file '{path}' is not valid YAML: {' '.join(str(exc).split())}") from None
+
+
+def load_space_file(path: str | Path) -> dict[str, ParamSpec]:
+    document = read_yaml_file(path, "--space")
     try:
         return parse_space(document)
     except SpaceError as exc:

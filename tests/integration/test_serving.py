@@ -173,6 +173,39 @@ def test_hpo_ui_serves_the_store_and_links_to_the_sweep(sweep):
         urllib.request.urlopen(f"http://127.0.0.1:{port}/health", timeout=2)
 
 
+def test_mlflow_models_serve_answers_with_the_labels(sweep):
+    """The README's third command: MLflow's own server over the logged model, queried over HTTP."""
+    folder, uri, client, parent = sweep
+    rows, labels = held_out(folder)
+    port = free_port()
+    env = {**os.environ, "MLFLOW_TRACKING_URI": uri,
+           "PATH": os.path.dirname(sys.executable) + os.pathsep + os.environ.get("PATH", "")}
+    # Its own process group (the server starts uvicorn under it), ended by that group's id.
+    server = subprocess.Popen([os.path.join(os.path.dirname(sys.executable), "mlflow"), "models", "serve",
+                               "-m", f"runs:/{parent.info.run_id}/model", "--env-manager", "local",
+                               "-h", "127.0.0.1", "-p", str(port)], env=env, start_new_session=True,
+                              stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    try:
+        deadline = time.monotonic() + 240
+        while True:
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/ping", timeout=2):
+                    break
+            except OSError:
+                assert server.poll() is None and time.monotonic() < deadline, server.stderr.read()[-3000:]
+                time.sleep(1)
+        body = {"dataframe_split": {"columns": list(rows.columns), "data": rows.astype(float).values.tolist()}}
+        request = urllib.request.Request(f"http://127.0.0.1:{port}/invocations", data=json.dumps(body).encode(),
+                                         headers={"Content-Type": "application/json"}, method="POST")
+        with urllib.request.urlopen(request, timeout=60) as answer:
+            served = [row["prediction"] for row in json.load(answer)["predictions"]]
+    finally:
+        os.killpg(server.pid, signal.SIGTERM)
+        server.communicate(timeout=60)
+    assert len(served) == len(rows) and np.mean(np.array(served) == labels) == pytest.approx(
+        parent.data.metrics["test_acc"])
+
+
 def test_hpo_train_logs_a_run_with_a_model(sweep):
     folder, uri, client, parent = sweep
     config = folder / "ray_results" / SWEEP / "best_config.yaml"
