@@ -27,7 +27,7 @@ bench: install
 	$(BIN)/python -m benchmarks.logging_cost
 	$(BIN)/python -m benchmarks.overhead --trials 20 40 --repeats 1
 	$(BIN)/python -m benchmarks.scale --trials 150 --small 20
-	$(BIN)/python -m benchmarks.search --budget 60 --seeds 5 --tasks binary
+	$(BIN)/python -m benchmarks.search --budget 50 --seeds 5 --tasks binary
 
 clean:
 	rm -rf $(VENV) ray_results mlflow.db mlartifacts
