@@ -19,10 +19,8 @@ import torch
 from torch import nn
 
 from trainables.image_data import ImageData, image_files, image_pixels, load_images, open_image
-from trainables.device import on_device
-from trainables.loop import fit
+from trainables.loop import fit, prepare_trial
 from trainables.mlp import build_mlp, layer_widths
-from trainables.optimizers import make_optimizer
 from trainables.tabular_data import DataError
 from trainables.task import DataRequest, Task, served_strings
 
@@ -62,10 +60,7 @@ def build_model(config: dict, data: ImageData) -> nn.Module:
 
 
 def train(config: dict, data: ImageData, io) -> None:
-    torch.manual_seed(int(config.get("seed", 0)))
-    model = build_model(config, data).to(io.device.torch)
-    data = on_device(data, io.device)
-    optimizer = make_optimizer(model, config["optimizer"], float(config["lr"]))
+    model, data, optimizer = prepare_trial(build_model, config, data, io)
     fit(model, optimizer, nn.functional.cross_entropy, x=data.x_train, y=data.y_train,
         validate=lambda m: evaluate(m, data, "val"), config=config, io=io)
 

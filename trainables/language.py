@@ -13,9 +13,7 @@ from typing import Callable
 import torch
 from torch import nn
 
-from trainables.device import on_device
-from trainables.loop import fit
-from trainables.optimizers import make_optimizer
+from trainables.loop import fit, prepare_trial
 from trainables.tabular_data import DataError
 from trainables.task import served_strings
 from trainables.text_data import TextData, encode, window_batches
@@ -73,11 +71,7 @@ def evaluate(model: nn.Module, data: TextData, split_name: str) -> dict:
 def make_train(build_model: Callable[[dict, TextData], nn.Module], context_of: Callable[[dict], int]):
     """A task's train function: seed, build, then fit on random windows of `context_of(config)` chars."""
     def train(config: dict, data: TextData, io) -> None:
-        torch.manual_seed(int(config.get("seed", 0)))
-        model = build_model(config, data).to(io.device.torch)
-        data = on_device(data, io.device)
-        optimizer = make_optimizer(model, config["optimizer"], float(config["lr"]),
-                                   float(config.get("weight_decay", 0.0)))
+        model, data, optimizer = prepare_trial(build_model, config, data, io)
         batches = window_batches(data.train, batch_size=int(config["batch_size"]), context=context_of(config),
                                  steps=STEPS_PER_EPOCH)
         fit(model, optimizer, lm_loss, validate=lambda m: evaluate(m, data, "val"), config=config, io=io,

@@ -2,12 +2,13 @@
 from __future__ import annotations
 
 import math
-from typing import Callable, Iterable
+from typing import Any, Callable, Iterable
 
 import torch
 from torch import nn
 
-from trainables.device import Precision
+from trainables.device import Precision, on_device
+from trainables.optimizers import make_optimizer
 
 PATIENCE = 5          # epochs without a val_loss improvement before a trial ends itself
 MIN_IMPROVEMENT = 1e-4  # a smaller drop of val_loss does not count as an improvement
@@ -38,6 +39,18 @@ def train_steps(model: nn.Module, optimizer, loss_fn, batches: Iterable, precisi
     return float(torch.stack(losses).float() @ weights) / sum(sizes)
 
 
+def prepare_trial(build_model: Callable[[dict, Any], nn.Module], config: dict, data, io):
+    """The start every task's trial shares: seeded weights, the model and the data on the trial's device
+    (once), and the optimizer built after that move (fused kernels step parameters where they are).
+    Returns (model, data on the device, optimizer)."""
+    torch.manual_seed(int(config.get("seed", 0)))
+    model = build_model(config, data).to(io.device.torch)
+    data = on_device(data, io.device)
+    optimizer = make_optimizer(model, config["optimizer"], float(config["lr"]),
+                               float(config.get("weight_decay", 0.0)))
+    return model, data, optimizer
+
+
 def clone_state(model: nn.Module) -> dict:
     return {k: v.detach().clone() for k, v in model.state_dict().items()}
 
@@ -61,7 +74,7 @@ def fit(model: nn.Module, optimizer, loss_fn, *, x: torch.Tensor | None = None, 
     needed to continue and the weights of the best epoch so far (`best_model`). A trial whose loss
     becomes NaN or infinite ends at once, its last report saying why in `diverged`.
     It trains on `io.device`, with the mixed precision that device supports; the task has put the model
-    and its data there (trainables.device.on_device), before building the optimizer.
+    and its data there before building the optimizer (prepare_trial).
     """
     precision = Precision(io.device)
     epochs, batch_size = int(config["epochs"]), int(config["batch_size"])

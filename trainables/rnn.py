@@ -15,9 +15,7 @@ import pandas as pd
 import torch
 from torch import nn
 
-from trainables.device import on_device
-from trainables.loop import fit
-from trainables.optimizers import make_optimizer
+from trainables.loop import fit, prepare_trial
 from trainables.series_data import SeriesData, load_series, read_table, series_values, without_trailing_gaps
 from trainables.tabular_data import DataError
 from trainables.task import DataRequest, Task
@@ -57,10 +55,7 @@ def build_model(config: dict, data: SeriesData) -> nn.Module:
 
 
 def train(config: dict, data: SeriesData, io) -> None:
-    torch.manual_seed(int(config.get("seed", 0)))
-    model = build_model(config, data).to(io.device.torch)
-    data = on_device(data, io.device)
-    optimizer = make_optimizer(model, config["optimizer"], float(config["lr"]))
+    model, data, optimizer = prepare_trial(build_model, config, data, io)
     x, y = data.windows("train", model.window)
     fit(model, optimizer, nn.functional.mse_loss, x=x, y=y,
         validate=lambda m: evaluate(m, data, "val"), config=config, io=io)

@@ -6,10 +6,8 @@ from typing import Callable
 import torch
 from torch import nn
 
-from trainables.device import on_device
-from trainables.loop import fit
+from trainables.loop import fit, prepare_trial
 from trainables.mlp import build_mlp, layer_widths
-from trainables.optimizers import make_optimizer
 from trainables.tabular_data import TabularData
 
 
@@ -28,11 +26,7 @@ def make_train(build_model: Callable[[dict, TabularData], nn.Module],
                evaluate: Callable[[nn.Module, TabularData, str], dict]):
     """A task's train function: seed, build, optimise with the shared loop."""
     def train(config: dict, data: TabularData, io) -> None:
-        torch.manual_seed(int(config.get("seed", 0)))
-        model = build_model(config, data).to(io.device.torch)
-        data = on_device(data, io.device)
-        optimizer = make_optimizer(model, config["optimizer"], float(config["lr"]),
-                                   float(config.get("weight_decay", 0.0)))
+        model, data, optimizer = prepare_trial(build_model, config, data, io)
         fit(model, optimizer, make_loss(config), x=data.x_train, y=data.y_train,
             validate=lambda m: evaluate(m, data, "val"), config=config, io=io)
     return train
