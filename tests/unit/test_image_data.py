@@ -10,7 +10,7 @@ from PIL import Image
 
 from trainables import cnn
 from trainables.image_data import FOLDER_IMAGE_SIZE, OFFLINE_VARIABLE
-from trainables.reporting import MemoryIO
+from tests.unit.training import trained
 from trainables.tabular_data import DataError
 from trainables.task import DataRequest
 
@@ -140,18 +140,10 @@ def test_conv_blocks_pool_while_the_image_allows():
     assert cnn.build_cnn(3, (32, 32), 4, [8], [], dropout=0.2)(torch.randn(2, 3, 32, 32)).shape == (2, 4)
 
 
-def trained(data):
-    io = MemoryIO()
-    cnn.train(CONFIG, data, io)
-    model = cnn.build_model(CONFIG, data)
-    model.load_state_dict(io.state["best_model"])
-    return model
-
-
 def test_predictor_round_trip_on_files_folders_and_inline_images(tmp_path):
     root = write_folder(tmp_path / "pets", per_class=8)
     data = cnn.load_data(DataRequest(data=str(root)))
-    model = trained(data)
+    model = trained(cnn.TASK, CONFIG, data)
     predictor = pickle.loads(pickle.dumps(cnn.make_predictor(model, data, CONFIG)))
     assert not predictor.model.training and predictor.size == (32, 32)
 
@@ -173,7 +165,7 @@ def test_predictor_round_trip_on_files_folders_and_inline_images(tmp_path):
 
 def test_digits_predictor_reads_an_image_file(tmp_path):
     data = cnn.load_data(DataRequest(seed=0))
-    predictor = cnn.make_predictor(trained(data), data, CONFIG)
+    predictor = cnn.make_predictor(trained(cnn.TASK, CONFIG, data), data, CONFIG)
     pixels = (data.x_test[0, 0].numpy() * data.std[0] + data.mean[0]) * 255
     Image.fromarray(pixels.round().clip(0, 255).astype(np.uint8)).save(tmp_path / "digit.png")
     out = predictor.predict([str(tmp_path / "digit.png")])

@@ -7,7 +7,7 @@ import pytest
 import torch
 
 from trainables import rnn
-from trainables.reporting import MemoryIO
+from tests.unit.training import trained
 from trainables.series_data import MIN_LENGTH, SINE_LENGTH, SINE_NOISE_VARIANCE, noisy_sine
 from trainables.tabular_data import DataError
 from trainables.task import DataRequest
@@ -103,19 +103,11 @@ def test_baseline_is_the_last_value():
     assert baseline["baseline_test_rmse"] ** 2 > 2 * SINE_NOISE_VARIANCE
 
 
-def trained(data, config=CONFIG):
-    io = MemoryIO()
-    rnn.train(config, data, io)
-    model = rnn.build_model(config, data)
-    model.load_state_dict(io.state["best_model"])
-    return model
-
-
 def test_predictor_round_trip_in_series_units(tmp_path):
     values = np.sin(np.arange(300) * 0.3) * 20 + 500
     path = series_csv(tmp_path, values)
     data = rnn.load_data(DataRequest(data=path, target="level"))
-    model = trained(data)
+    model = trained(rnn.TASK, CONFIG, data)
     predictor = pickle.loads(pickle.dumps(rnn.make_predictor(model, data, CONFIG)))
     assert not predictor.model.training
 
@@ -141,7 +133,7 @@ def test_predictor_round_trip_in_series_units(tmp_path):
 
 def test_predictor_errors(tmp_path):
     data = rnn.load_data(DataRequest(seed=0))
-    predictor = rnn.make_predictor(trained(data, {**CONFIG, "epochs": 1}), data, CONFIG)
+    predictor = rnn.make_predictor(trained(rnn.TASK, {**CONFIG, "epochs": 1}, data), data, CONFIG)
     with pytest.raises(DataError, match="has 5 values; this model reads the last 12"):
         predictor.predict(pd.DataFrame({"x": np.arange(5.0)}))
     with pytest.raises(DataError, match="must be numeric"):
