@@ -48,6 +48,19 @@ def sweep_with_memory(command: list[str], cwd: str) -> tuple[float, list[tuple[f
     return time.monotonic() - started, samples
 
 
+def seconds_per_trial_by_tenth(folder: str) -> list[float]:
+    """Seconds between trial starts in each tenth of the sweep (the trial runs' MLflow start times): a
+    flat row is a linear sweep; a rising one means the driver's per-trial work grows with the trials."""
+    from mlflow.tracking import MlflowClient
+
+    client = MlflowClient(f"sqlite:///{Path(folder) / 'mlflow.db'}")
+    experiment = client.get_experiment_by_name("binary").experiment_id
+    starts = sorted(r.info.start_time / 1000 for r in client.search_runs([experiment], max_results=50000)
+                    if r.data.tags.get("hpo.role") == "trial")
+    tenth = len(starts) // 10
+    return [(starts[(i + 1) * tenth - 1] - starts[i * tenth]) / (tenth - 1) for i in range(10)]
+
+
 def floor_and_peak(samples: list[tuple[float, float]]) -> tuple[float, float]:
     n = len(samples)
     floor = median([rss for _, rss in samples[n // 10: max(n // 5, n // 10 + 1)]])
@@ -68,6 +81,7 @@ def main() -> None:
             with tempfile.TemporaryDirectory() as folder:
                 walls[n], samples = sweep_with_memory(
                     [HPO, "run", "binary", "--trials", str(n), "--scheduler", "fifo", "--space", space], folder)
+                by_tenth = seconds_per_trial_by_tenth(folder)
             with tempfile.TemporaryDirectory() as folder:
                 plain[n], _ = timed([sys.executable, "-m", "benchmarks.plain_optuna", "--trials", str(n),
                                      "--space", space], folder)
@@ -83,6 +97,8 @@ def main() -> None:
                   f"{hpo_slope:.3f}"],
                  ["plain Optuna (in-process)", f"{plain[args.small]:.1f}", f"{plain[args.trials]:.1f}",
                   f"{plain_slope:.3f}"]]))
+    print(f"\nseconds per trial in each tenth of the {args.trials}-trial sweep (from the trial runs' start "
+          f"times): {', '.join(f'{x:.2f}' for x in by_tenth)}")
     print(f"\ndriver RSS over the {args.trials}-trial sweep: floor {floor:.0f} MiB, peak of the last tenth "
           f"{peak:.0f} MiB: {100 * (peak / floor - 1):+.0f}% (Ray's release test allows +28%)")
 

@@ -28,6 +28,13 @@ from trainables.task import DataRequest
 
 ASHA_GRACE_EPOCHS = 2       # epochs every trial gets before ASHA may stop it
 ASHA_REDUCTION_FACTOR = 3   # at each rung, ASHA keeps the top third
+# Checkpoints Tune keeps per trial. Tune rewrites its experiment state (every trial's) whenever one
+# trial has made this many checkpoints since the last rewrite: with 1, at every checkpoint, so the
+# saved state knows every trial that has ended, and `hpo resume` after a crash neither loses nor
+# repeats one. That rewrite grows with the trials run, so trials checkpoint only when needed
+# (pipelines/trial.py). With 2 a 1,000-trial sweep was a third faster, but a crash forgot the trials
+# that ended in the last seconds before it (docs/benchmarks.md, scale).
+CHECKPOINTS_KEPT = 1
 
 
 @dataclass
@@ -213,7 +220,7 @@ def execute(prepared: PreparedSweep, concurrency: int, echo, client=None) -> Swe
 
     from pipelines import tracking
     from pipelines.progress import LiveView
-    from pipelines.searcher import OptunaStudySearcher, make_sampler, open_study
+    from pipelines.searcher import OptunaStudySearcher, TrialFolderName, make_sampler, open_study
 
     s, task = prepared.settings, prepared.registered.task
     client = client or tracking.client_for(prepared.tracking_uri)
@@ -251,10 +258,10 @@ def execute(prepared: PreparedSweep, concurrency: int, echo, client=None) -> Swe
         tune_config=tune.TuneConfig(metric=task.metric, mode=task.mode, search_alg=searcher, scheduler=scheduler,
                                     num_samples=s.trials, max_concurrent_trials=concurrency,
                                     time_budget_s=s.time_budget, reuse_actors=True,
-                                    trial_dirname_creator=searcher.trial_dirname),
+                                    trial_dirname_creator=TrialFolderName(s.seed)),
         run_config=tune.RunConfig(name=s.name, storage_path=s.storage, verbose=0, callbacks=[logger, live],
                                   failure_config=tune.FailureConfig(max_failures=s.max_failures),
-                                  checkpoint_config=tune.CheckpointConfig(num_to_keep=1)))
+                                  checkpoint_config=tune.CheckpointConfig(num_to_keep=CHECKPOINTS_KEPT)))
     outcome = SweepOutcome(s.name, task.name, sweep_dir, prepared.tracking_uri, parent_id, experiment)
     return drive(tuner, searcher, client, outcome, prepared)
 
@@ -419,12 +426,21 @@ def last_line(text: str) -> str:
     return lines[-1] if lines else "unknown error"
 
 
+def checkpointed_best_val_loss(result) -> float:
+    """A trial's best_val_loss as of its last checkpoint: the best weights the driver can load. A trial
+    the time budget cut short may have reported better epochs since (trials checkpoint every 30 s)."""
+    for checkpoint, metrics in result.best_checkpoints or []:
+        if checkpoint.path == result.checkpoint.path:
+            return metrics.get("best_val_loss", math.nan)
+    return result.metrics.get("best_val_loss", math.nan)
+
+
 def best_result(results):
-    """The trial with the lowest best_val_loss that did not fail and left a checkpoint."""
+    """The trial with the lowest checkpointed best_val_loss that did not fail."""
     candidates = [r for r in results if r.checkpoint is not None and r.metrics
                   and outcome_of(r.metrics, r.error is not None) != "failed"
-                  and math.isfinite(r.metrics.get("best_val_loss", math.nan))]
-    return min(candidates, key=lambda r: r.metrics["best_val_loss"]) if candidates else None
+                  and math.isfinite(checkpointed_best_val_loss(r))]
+    return min(candidates, key=checkpointed_best_val_loss) if candidates else None
 
 
 def finish_parent(client, outcome: SweepOutcome, results, prepared: PreparedSweep) -> None:

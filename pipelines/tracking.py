@@ -132,6 +132,7 @@ class TrialLogger(Callback):
         self.runs: dict[str, str] = {}        # Ray trial id -> MLflow run id
         self.pending: dict[str, list] = {}    # MLflow run id -> metrics not yet sent
         self.tagged: dict[str, str] = {}      # Ray trial id -> the node its tags name
+        self.logged_epoch: dict[str, int] = {}  # Ray trial id -> last epoch whose metrics were logged
         self.last_flush = time.monotonic()
         self.adopted = True                   # a new sweep has no earlier runs to adopt
 
@@ -139,6 +140,7 @@ class TrialLogger(Callback):
         # Unpickled: Tune restores its callbacks when a sweep is resumed. The runs it made before
         # are adopted from MLflow at the first trial start, so that no trial gets a second run.
         self.__dict__.update(state)
+        self.__dict__.setdefault("logged_epoch", {})  # saved by a version that did not keep it
         self.adopted = False
 
     def adopt_earlier_runs(self) -> None:
@@ -150,12 +152,15 @@ class TrialLogger(Callback):
                 self.runs[trial_id] = run.info.run_id
         self.adopted = True
 
-    def reopen(self, run_id: str) -> None:
+    def reopen(self, trial_id: str, run_id: str) -> None:
         from mlflow.entities import RunTag
 
         self.client.update_run(run_id, status="RUNNING")
         self.client.log_batch(run_id, tags=[RunTag("hpo.status", "running")])
         self.pending.setdefault(run_id, [])
+        # It goes on from its last checkpoint, which may be older than the last epoch it logged.
+        steps = [m.step for m in self.client.get_metric_history(run_id, "val_loss")]
+        self.logged_epoch[trial_id] = max(steps, default=0)
 
     def run_name(self, trial) -> str:
         return trial_label(self.number_of(trial.trial_id), trial.trial_id)
@@ -165,7 +170,7 @@ class TrialLogger(Callback):
             self.adopt_earlier_runs()
         if trial.trial_id in self.runs:  # a retried or resumed trial goes on in its run
             if self.runs[trial.trial_id] not in self.pending:
-                self.reopen(self.runs[trial.trial_id])
+                self.reopen(trial.trial_id, self.runs[trial.trial_id])
             return
         from mlflow.entities import RunTag
 
@@ -195,10 +200,16 @@ class TrialLogger(Callback):
             self.client.log_batch(run_id, tags=tags)
         stamp, batch = int(time.time() * 1000), self.pending[run_id]
         for epoch in epochs_of(result):
+            # A retried trial goes on from its last checkpoint, which may be older than its last
+            # report: the epochs it runs again are logged once.
+            step = int(epoch["epoch"])
+            if step <= self.logged_epoch.get(trial.trial_id, 0):
+                continue
+            self.logged_epoch[trial.trial_id] = step
             for name in self.metric_names:
                 value = epoch.get(name)
                 if isinstance(value, (int, float)) and math.isfinite(value):
-                    batch.append(Metric(name, float(value), stamp, int(epoch["epoch"])))
+                    batch.append(Metric(name, float(value), stamp, step))
 
     def on_step_end(self, iteration, trials, **info):
         if time.monotonic() - self.last_flush >= FLUSH_SECONDS:

@@ -4,7 +4,14 @@ Every `tune.report` is a round trip to the driver (20-40 ms on a busy 2-core mac
 long as an epoch of a small MLP. So a trial sends its epochs in batches: it reports when the
 scheduler can act on the result (ASHA's rung epochs), when the trial ends, and otherwise at most every
 REPORT_SECONDS. Each report carries the epochs since the last one in `history`, so MLflow and Optuna
-still get every epoch; each report carries a checkpoint, so a trial resumes from its last report.
+still get every epoch.
+
+A checkpoint goes with the reports the driver needs one for: the last (the best model is read from
+it) and the rung epochs (ASHA may stop the trial there, and that report is then its last), and
+otherwise at most every CHECKPOINT_SECONDS (what a retry or `hpo resume` loses at most). Not with
+every report: at each checkpoint Tune rewrites its whole experiment state, every trial's
+(pipelines/sweep.py, CHECKPOINTS_KEPT), and with a checkpoint per report a 1,000-trial sweep spent
+most of its time doing that.
 """
 from __future__ import annotations
 
@@ -15,7 +22,8 @@ import torch
 from trainables import device as devices
 from trainables.reporting import RayTuneIO
 
-REPORT_SECONDS = 2.0   # longest a trial keeps its finished epochs to itself
+REPORT_SECONDS = 2.0       # longest a trial keeps its finished epochs to itself
+CHECKPOINT_SECONDS = 30.0  # longest a trial goes without a checkpoint (lost work on a retry)
 
 
 class BatchedTuneIO(RayTuneIO):
@@ -24,17 +32,20 @@ class BatchedTuneIO(RayTuneIO):
         self.where = where                     # node and device, for the trial's MLflow tags
         self.device = device
         self.history: list[dict] = []
-        self.last_report = time.monotonic()
+        self.last_report = self.last_checkpoint = time.monotonic()
 
-    def report(self, metrics: dict, state: dict) -> None:
+    def report(self, metrics: dict, state: dict | None) -> None:
         self.history.append(metrics)
-        due = (metrics.get("final") or metrics["epoch"] in self.report_epochs
-               or time.monotonic() - self.last_report >= REPORT_SECONDS)
-        if not due:
+        now = time.monotonic()
+        must_checkpoint = (metrics.get("final") or metrics["epoch"] in self.report_epochs
+                           or now - self.last_checkpoint >= CHECKPOINT_SECONDS)
+        if not must_checkpoint and now - self.last_report < REPORT_SECONDS:
             return
         history, self.history = self.history, []
-        super().report({**metrics, **self.where, "history": history}, state)
+        super().report({**metrics, **self.where, "history": history}, state if must_checkpoint else None)
         self.last_report = time.monotonic()
+        if must_checkpoint:
+            self.last_checkpoint = self.last_report
 
 
 def trial_label(number: int | None, trial_id: str) -> str:

@@ -30,9 +30,13 @@ class RayTuneIO:
         with checkpoint.as_directory() as folder:
             return load_state(folder)
 
-    def report(self, metrics: dict, state: dict) -> None:
+    def report(self, metrics: dict, state: dict | None) -> None:
+        """Send `metrics`, with a checkpoint of `state` unless it is None."""
         from ray import tune
 
+        if state is None:
+            tune.report(metrics)
+            return
         with tempfile.TemporaryDirectory() as folder:
             torch.save(state, os.path.join(folder, STATE_FILE))
             tune.report(metrics, checkpoint=tune.Checkpoint.from_directory(folder))

@@ -71,6 +71,13 @@ def test_sweep_leaves_the_design_shape_in_mlflow_and_optuna(local_ray, store, ta
         assert parent.data.metrics["best_val_acc"] >= 0.9
     assert outcome.best is not None and len(outcome.trials) == trials
 
+    # Tune's folders are named like the runs, and its saved state of a trial stays small: it is saved
+    # again and again, so anything in it that grew with the sweep made long sweeps quadratic.
+    sweep_dir = folder / "ray_results" / f"{task}-it"
+    assert {r.info.run_name for r in children} == {d.name.rsplit("_", 1)[0] for d in sweep_dir.glob("trial-*")}
+    state_file = max(sweep_dir.glob("experiment_state-*.json"))
+    assert state_file.stat().st_size < trials * 40_000, state_file.stat().st_size
+
 
 def test_fifo_random_sweep_prunes_nothing(local_ray, store):
     folder, tracking_uri, storage = store
