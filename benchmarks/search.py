@@ -96,7 +96,7 @@ METHODS = ("TPE + ASHA", "random + FIFO", "plain Optuna (TPE + Hyperband)")
 def plot(curves: dict, budget: float, tasks: list[str]) -> Path:
     import matplotlib.pyplot as plt
 
-    path = plot_file("search_anytime.png")
+    path = plot_file(f"search_anytime_{'_'.join(tasks)}.png")  # one per set of tasks: make bench runs binary
     figure, axes = plt.subplots(1, len(tasks), figsize=(5.5 * len(tasks), 3.8), squeeze=False)
     grid = [budget * 1.3 * i / 200 for i in range(1, 201)]
     for ax, task in zip(axes[0], tasks):
@@ -133,7 +133,7 @@ def main() -> None:
                     curves[task][method].append(run_method(method, task, data[task], seed, args.budget))
                     print(f"{task} seed {seed} {method}: best {final(curves[task][method][-1]):.4f}",
                           file=sys.stderr)
-    raw = plot_file("search_curves.json")  # the raw curves, for re-plotting without re-running
+    raw = plot_file(f"search_curves_{'_'.join(args.tasks)}.json")  # the raw curves, for re-plotting
     raw.write_text(json.dumps({"budget": args.budget, "curves": curves}))
     rows = []
     for task in args.tasks:

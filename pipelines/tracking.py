@@ -2,7 +2,8 @@
 
 All writes happen in the driver process through one MlflowClient: trials never talk to MLflow, so a
 SQLite store has a single writer and no lock errors, and the same code works with a remote server.
-Per-epoch metrics are buffered and sent with log_batch every few seconds and when a trial ends.
+Per-epoch metrics and the node tags are buffered and sent with log_batch every few seconds and when a
+trial ends.
 """
 from __future__ import annotations
 
@@ -131,6 +132,7 @@ class TrialLogger(Callback):
         self.number_of = number_of            # Ray trial id -> Optuna trial number
         self.runs: dict[str, str] = {}        # Ray trial id -> MLflow run id
         self.pending: dict[str, list] = {}    # MLflow run id -> metrics not yet sent
+        self.pending_tags: dict[str, list] = {}  # MLflow run id -> tags not yet sent
         self.tagged: dict[str, str] = {}      # Ray trial id -> the node its tags name
         self.logged_epoch: dict[str, int] = {}  # Ray trial id -> last epoch whose metrics were logged
         self.last_flush = time.monotonic()
@@ -197,7 +199,7 @@ class TrialLogger(Callback):
                     RunTag("hpo.device", str(result.get("device", "cpu")))]
             if result.get("device_fallback"):  # given a GPU that CUDA could not see: trained on the CPU
                 tags.append(RunTag("hpo.device_fallback", str(result["device_fallback"])))
-            self.client.log_batch(run_id, tags=tags)
+            self.pending_tags.setdefault(run_id, []).extend(tags)  # sent with the metrics
         stamp, batch = int(time.time() * 1000), self.pending[run_id]
         for epoch in epochs_of(result):
             # A retried trial goes on from its last checkpoint, which may be older than its last
@@ -215,14 +217,20 @@ class TrialLogger(Callback):
         if time.monotonic() - self.last_flush >= FLUSH_SECONDS:
             self.flush()
 
-    def flush(self, run_id: str | None = None) -> None:
-        for rid in [run_id] if run_id else list(self.pending):
-            batch = self.pending.get(rid)
-            while batch:
-                self.client.log_batch(rid, metrics=batch[:MAX_BATCH])
-                del batch[:MAX_BATCH]
-        if run_id is None:
-            self.last_flush = time.monotonic()
+    def send(self, run_id: str, tags: list = ()) -> None:
+        """A run's buffered metrics and tags, and `tags`, in as few log_batch calls as MLflow allows
+        (each is a store transaction: a short trial's whole result goes in one)."""
+        metrics = self.pending.get(run_id, [])
+        tags = list({t.key: t for t in self.pending_tags.pop(run_id, []) + list(tags)}.values())  # last wins
+        while metrics or tags:
+            self.client.log_batch(run_id, metrics=metrics[:MAX_BATCH], tags=tags)
+            del metrics[:MAX_BATCH]
+            tags = []
+
+    def flush(self) -> None:
+        for run_id in list(self.pending):
+            self.send(run_id)
+        self.last_flush = time.monotonic()
 
     def finish(self, trial, status: str, error: str | None = None, stop_reason: str | None = None) -> None:
         run_id = self.runs.get(trial.trial_id)
@@ -230,13 +238,12 @@ class TrialLogger(Callback):
             return
         from mlflow.entities import RunTag
 
-        self.flush(run_id)
         tags = [RunTag("hpo.status", status)]
         if error:
             tags.append(RunTag("hpo.error", error[:5000]))
         if stop_reason:
             tags.append(RunTag("hpo.stop_reason", stop_reason))
-        self.client.log_batch(run_id, tags=tags)
+        self.send(run_id, tags)
         self.client.set_terminated(run_id, RUN_STATUS.get(status, "FINISHED"))
         self.pending.pop(run_id, None)
 

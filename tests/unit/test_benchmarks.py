@@ -21,3 +21,15 @@ def test_anytime_best_keeps_each_improvement_and_times_the_target():
     curve = anytime_best(points)
     assert curve == [(1.0, 0.9), (3.0, 0.5), (6.0, 0.2)]
     assert time_to(curve, 0.5) == 3.0 and time_to(curve, 0.1) == math.inf
+
+
+def test_driver_profile_counts_a_function_once_per_stack():
+    from benchmarks.driver_profile import inclusive_shares
+
+    raw = ["main (a.py:1);save (ray/tune/x.py:5);dump (json/__init__.py:179) 3",
+           "main (a.py:1);save (ray/tune/x.py:5);save (ray/tune/x.py:9) 2",
+           "main (a.py:1);ask (optuna/s.py:7) 5"]
+    total, shares = inclusive_shares(raw)
+    assert total == 10
+    assert shares["main (a.py)"] == 10 and shares["save (ray/tune/x.py)"] == 5
+    assert shares["dump (json/__init__.py)"] == 3 and shares["ask (optuna/s.py)"] == 5

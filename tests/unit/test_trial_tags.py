@@ -19,10 +19,12 @@ def test_node_tags_follow_a_trial_to_the_node_it_is_retried_on(tmp_path):
     fallback = "Ray gave this trial GPU 0 (CUDA_VISIBLE_DEVICES='0') but torch sees no CUDA device"
     first = {"epoch": 1, "val_loss": 0.5, "node_id": "node-a", "device": "cpu", "device_fallback": fallback}
     logger.on_trial_result(0, [], trial, first)
+    logger.flush()  # tags go with the buffered metrics
     tags = client.get_run(run_id).data.tags
     assert (tags["ray.node_id"], tags["hpo.device"], tags["hpo.device_fallback"]) == ("node-a", "cpu", fallback)
 
     logger.on_trial_result(0, [], trial, {"epoch": 2, "val_loss": 0.4, "node_id": "node-b", "device": "cuda:A10G"})
+    logger.flush()
     tags = client.get_run(run_id).data.tags
     assert (tags["ray.node_id"], tags["hpo.device"]) == ("node-b", "cuda:A10G")
 
