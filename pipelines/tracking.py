@@ -142,7 +142,8 @@ class TrialLogger(Callback):
         # Unpickled: Tune restores its callbacks when a sweep is resumed. The runs it made before
         # are adopted from MLflow at the first trial start, so that no trial gets a second run.
         self.__dict__.update(state)
-        self.__dict__.setdefault("logged_epoch", {})  # saved by a version that did not keep it
+        for name in ("logged_epoch", "pending_tags"):  # saved by a version that did not keep them
+            self.__dict__.setdefault(name, {})
         self.adopted = False
 
     def adopt_earlier_runs(self) -> None:
