@@ -18,10 +18,13 @@ class OptimizerSet:
 
     def __init__(self, optimizers: list[torch.optim.Optimizer]):
         self.optimizers = optimizers
+        self.parameters = [p for o in optimizers for group in o.param_groups for p in group["params"]]
 
     def zero_grad(self) -> None:
-        for optimizer in self.optimizers:
-            optimizer.zero_grad(set_to_none=True)
+        # What torch's zero_grad(set_to_none=True) does, without its profiler hook and bookkeeping:
+        # 4% of a small MLP's step (benchmarks/throughput.py).
+        for parameter in self.parameters:
+            parameter.grad = None
 
     def step(self) -> None:
         for optimizer in self.optimizers:

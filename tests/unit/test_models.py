@@ -63,6 +63,8 @@ def test_sparse_adam_takes_sparse_embeddings_and_adam_the_rest():
     nn.functional.cross_entropy(model(tokens), torch.tensor([2, 3, 4, 5])).backward()
     optimizer.step()
     assert all(not torch.equal(a, b) for a, b in zip(before, model.parameters()))
+    optimizer.zero_grad()  # both optimizers' parameters, the sparse and the dense
+    assert all(p.grad is None for p in model.parameters())
 
 
 def test_unknown_optimizer():
