@@ -58,6 +58,8 @@ def seconds_per_trial_by_tenth(folder: str) -> list[float]:
     starts = sorted(r.info.start_time / 1000 for r in client.search_runs([experiment], max_results=50000)
                     if r.data.tags.get("hpo.role") == "trial")
     tenth = len(starts) // 10
+    if tenth < 2:
+        return []  # too few trials to tell
     return [(starts[(i + 1) * tenth - 1] - starts[i * tenth]) / (tenth - 1) for i in range(10)]
 
 

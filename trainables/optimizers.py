@@ -22,7 +22,7 @@ class OptimizerSet:
 
     def zero_grad(self) -> None:
         # What torch's zero_grad(set_to_none=True) does, without its profiler hook and bookkeeping:
-        # 4% of a small MLP's step (benchmarks/throughput.py).
+        # 4% of a small MLP's step (docs/benchmarks.md, throughput).
         for parameter in self.parameters:
             parameter.grad = None
 
