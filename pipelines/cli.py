@@ -211,16 +211,13 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def stop_ray() -> None:
-    """End the local Ray this command started, ignoring a late Ctrl-C: the sweep is already closed,
-    and Ray's exit hook would otherwise print a traceback when interrupted."""
+    """End the local Ray this command started (if the sweep has not already), ignoring a late Ctrl-C:
+    the sweep is already closed, and Ray's exit hook would otherwise print a traceback when interrupted."""
     sweep = sys.modules.get("pipelines.sweep")
-    if sweep is None or not sweep.started_ray:
-        return
-    import ray
-
-    sweep.started_ray = False
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-    ray.shutdown()
+    ending = sweep.end_ray_beside() if sweep is not None else None
+    if ending is not None:
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+        ending.join()
 
 
 def entry_point() -> None:

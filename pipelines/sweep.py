@@ -98,8 +98,9 @@ started_ray = False  # whether this process started (or joined) Ray itself, and 
 
 
 def end_ray_beside() -> threading.Thread | None:
-    """End the Ray this process started, in a thread: the sweep's last steps (the best model, the
-    report) do not need it, and its shutdown (~1.5 s of waiting for its processes) overlaps them."""
+    """End the Ray this process started, in a thread the caller joins (None: nothing to end). A sweep
+    calls it before its last steps (the best model, the report), which do not need Ray: the shutdown
+    (~1.5 s of waiting for its processes) overlaps them. The CLI calls it at exit for the other paths."""
     global started_ray
     if not started_ray:
         return None
