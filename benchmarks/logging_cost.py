@@ -6,7 +6,7 @@ One SQLite store in a temporary folder, one run per variant and repeat, interlea
 one epoch of a binary trial: train_loss, val_loss, best_val_loss, val_acc.
 - per metric: `client.log_metric` for each of the four (what `mlflow.log_metric` in a trial does);
 - one log_batch per result: the four in one call;
-- TrialLogger: pipelines.tracking.TrialLogger fed through its Tune callback methods, which buffers
+- TrialLogger: pipelines.tracking.trial_logger.TrialLogger fed through its Tune callback methods, which buffers
   the metrics and sends them with log_batch every FLUSH_SECONDS (here: once per `--flush-every`
   results, and when the trial ends).
 Nothing else runs: no Ray, no training; the time is MLflow's and SQLite's.
@@ -47,7 +47,7 @@ def batch_per_result(client, experiment, parent, n: int, flush_every: int) -> No
 
 
 def trial_logger(client, experiment, parent, n: int, flush_every: int) -> None:
-    from pipelines.tracking import TrialLogger
+    from pipelines.tracking.trial_logger import TrialLogger
 
     logger = TrialLogger(client, experiment, parent, "bench", "binary", ("val_acc",), lambda trial_id: 0)
     trial = SimpleNamespace(trial_id=f"t{time.monotonic_ns()}", config={"lr": 0.01}, last_result={"final": True})
@@ -68,8 +68,8 @@ def main() -> None:
     p.add_argument("--results", type=int, default=200, help="results (epochs) per run")
     p.add_argument("--flush-every", type=int, default=20, help="results between TrialLogger's flushes")
     args = p.parse_args()
-    from pipelines.sweep import configure_environment
-    from pipelines.tracking import client_for, experiment_id
+    from pipelines.engine.ray_session import configure_environment
+    from pipelines.tracking.store import client_for, experiment_id
 
     configure_environment()
     print(f"logging cost: {machine()}")

@@ -47,14 +47,16 @@ def main() -> None:
     p.add_argument("--scheduler", default="fifo")
     args = p.parse_args()
     mark("python started, benchmark imports done")
-    from pipelines import cli, searcher, sweep, tracking
+    from pipelines.cli import commands as cli
+    from pipelines.engine import ray_session, sweep
+    from pipelines.tracking import store
+    from pipelines.tracking import trial_logger as tracking
     mark("pipelines.cli, sweep, tracking imported (torch, Ray Tune)")
 
     timed_call(sweep, "prepare", "checking the input, loading the data", "input checked, data loaded")
-    timed_call(sweep, "start_ray", "ray.init (and the MLflow/Optuna imports beside it)", "Ray started")
-    timed_call(tracking, "client_for", "MLflow store and client")
-    timed_call(sweep, "open_study", "Optuna study") if hasattr(sweep, "open_study") else None
-    timed_call(searcher, "open_study", "Optuna study")
+    timed_call(ray_session.session, "start", "ray.init (and the MLflow imports beside it)", "Ray started")
+    timed_call(store, "client_for", "MLflow store and client")
+    timed_call(sweep, "open_study", "Optuna study")
     timed_call(sweep, "drive", "Tune's fit starts")
     timed_call(sweep, "finish_parent", "trials done; best model on the test split, model logged", "parent run done")
     first_start = tracking.TrialLogger.on_trial_start

@@ -15,7 +15,7 @@ import torch
 
 from benchmarks.common import load_space, parser
 from pipelines.registry import TASKS
-from pipelines.searcher import make_sampler
+from pipelines.engine.searcher import make_sampler
 from search_spaces.space import Space
 from trainables.reporting import MemoryIO
 from trainables.task import DataRequest

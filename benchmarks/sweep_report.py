@@ -2,7 +2,7 @@
 
     python -m benchmarks.sweep_report NAME [--storage DIR] [--tracking-uri URI] [--repeats N]
 
-Runs pipelines.sweep_report.write_report on the sweep, in a fresh process once the imports are done,
+Runs pipelines.reporting.sweep_report.write_report on the sweep, in a fresh process once the imports are done,
 `repeats` times into temporary folders, and prints each wall time and the median.
 """
 from __future__ import annotations
@@ -25,10 +25,11 @@ def main() -> None:
     import matplotlib
     import optuna.visualization.matplotlib  # noqa: F401 - imports are not the report's cost in a sweep
 
-    from pipelines.report import find_sweep
-    from pipelines.sweep import SweepOutcome, rung_epochs, ASHA_GRACE_EPOCHS, ASHA_REDUCTION_FACTOR
-    from pipelines.sweep_report import write_report
-    from pipelines.tracking import client_for, resolve_tracking_uri
+    from pipelines.tracking.runs import find_sweep
+    from pipelines.engine.results import SweepOutcome
+    from pipelines.engine.schedulers import ASHA_GRACE_EPOCHS, ASHA_REDUCTION_FACTOR, rung_epochs
+    from pipelines.reporting.sweep_report import write_report
+    from pipelines.tracking.store import client_for, resolve_tracking_uri
 
     matplotlib.use("Agg")
     client = client_for(resolve_tracking_uri(args.tracking_uri))

@@ -6,6 +6,7 @@ line below, and list the task in the README.
 from dataclasses import dataclass
 from typing import Callable
 
+from pipelines.errors import UsageError
 from search_spaces import bigram as bigram_space
 from search_spaces import binary as binary_space
 from search_spaces import cnn as cnn_space
@@ -35,8 +36,6 @@ TASKS: dict[str, Registered] = {
 
 
 def get(name: str) -> Registered:
-    from pipelines.errors import UsageError
-
     if name not in TASKS:
         raise UsageError(f"Unknown task {name!r}; choose one of {', '.join(TASKS)}.")
     return TASKS[name]

@@ -10,11 +10,9 @@ from dataclasses import dataclass, replace
 from numbers import Real
 from typing import Any, Callable
 
+from pipelines.errors import SpaceError
+
 KINDS = ("int", "float", "categorical")
-
-
-class SpaceError(ValueError):
-    """A search space that cannot be used; the message names the param and what is allowed."""
 
 
 @dataclass(frozen=True)

@@ -14,7 +14,8 @@ from typing import Any
 
 import yaml
 
-from search_spaces.space import KINDS, ParamSpec, SpaceError, _is_number
+from search_spaces.space import KINDS, ParamSpec, _is_number
+from pipelines.errors import SpaceError
 
 KEYS = {"int": {"type", "low", "high", "log", "step"},
         "float": {"type", "low", "high", "log", "step"},

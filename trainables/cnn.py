@@ -21,7 +21,7 @@ from torch import nn
 from trainables.image_data import ImageData, image_files, image_pixels, load_images, open_image
 from trainables.loop import fit, prepare_trial
 from trainables.mlp import build_mlp, layer_widths
-from trainables.tabular_data import DataError
+from pipelines.errors import DataError
 from trainables.task import DataRequest, Task, served_strings
 
 

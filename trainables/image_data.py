@@ -17,7 +17,8 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from trainables.tabular_data import MIN_ROWS_PER_CLASS, DataError, fingerprint
+from trainables.tabular_data import MIN_ROWS_PER_CLASS, fingerprint
+from pipelines.errors import DataError
 
 VAL_FRACTION = 0.15
 TEST_FRACTION = 0.15

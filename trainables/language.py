@@ -14,7 +14,7 @@ import torch
 from torch import nn
 
 from trainables.loop import fit, prepare_trial
-from trainables.tabular_data import DataError
+from pipelines.errors import DataError
 from trainables.task import served_strings
 from trainables.text_data import TextData, encode, window_batches
 

@@ -17,7 +17,7 @@ from torch import nn
 
 from trainables.loop import fit, prepare_trial
 from trainables.series_data import SeriesData, load_series, read_table, series_values, without_trailing_gaps
-from trainables.tabular_data import DataError
+from pipelines.errors import DataError
 from trainables.task import DataRequest, Task
 
 CELLS = {"RNN": nn.RNN, "LSTM": nn.LSTM, "GRU": nn.GRU}

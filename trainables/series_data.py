@@ -13,7 +13,8 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from trainables.tabular_data import DataError, fingerprint
+from trainables.tabular_data import fingerprint
+from pipelines.errors import DataError
 
 VAL_FRACTION = 0.15
 TEST_FRACTION = 0.15

@@ -12,14 +12,12 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from pipelines.errors import DataError
+
 VAL_FRACTION = 0.15
 TEST_FRACTION = 0.15
 MIN_ROWS = 20            # below this a 70/15/15 split leaves nothing to validate on
 MIN_ROWS_PER_CLASS = 5   # stratified splits need a few of each class in every split
-
-
-class DataError(ValueError):
-    """Data the user gave that cannot be used; the message says what is wrong and what would work."""
 
 
 @dataclass

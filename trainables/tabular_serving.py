@@ -12,7 +12,8 @@ import numpy as np
 import torch
 from torch import nn
 
-from trainables.tabular_data import DataError, TabularData
+from trainables.tabular_data import TabularData
+from pipelines.errors import DataError
 
 EXAMPLE_ROWS = 3   # rows in a model's input example
 

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import torch
 
-from trainables.tabular_data import DataError
+from pipelines.errors import DataError
 
 TRAIN_FRACTION = 0.9   # the rest, the text's tail, is halved into validation and test
 DEFAULT_SOURCE = "pydoc_data.topics"

@@ -11,7 +11,7 @@ import sys
 import ray.cloudpickle
 
 from pipelines import registry
-from pipelines.cli import main
+from pipelines.cli.commands import main
 from tests.cluster import gates
 
 

@@ -10,8 +10,8 @@ import ray.cloudpickle
 from mlflow.tracking import MlflowClient
 
 from pipelines import registry
-from pipelines.settings import SweepSettings
-from pipelines.sweep import run_sweep
+from pipelines.engine.settings import SweepSettings
+from pipelines.engine.sweep import run_sweep
 from trainables import multiclass
 
 

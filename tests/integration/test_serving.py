@@ -21,11 +21,12 @@ import yaml
 from mlflow.tracking import MlflowClient
 
 from pipelines.errors import UsageError
-from pipelines.promote import promote
-from pipelines.report import find_sweep, print_leaderboard
-from pipelines.settings import SweepSettings
-from pipelines.sweep import run_sweep
-from pipelines.train import train_once
+from pipelines.serving.promote import promote
+from pipelines.reporting.summary import print_leaderboard
+from pipelines.tracking.runs import find_sweep
+from pipelines.engine.settings import SweepSettings
+from pipelines.engine.sweep import run_sweep
+from pipelines.engine.train_once import train_once
 from trainables.tabular_data import encode_labels, read_csv, split_rows
 
 HPO = os.path.join(os.path.dirname(sys.executable), "hpo")

@@ -5,8 +5,8 @@ import optuna
 import pytest
 from mlflow.tracking import MlflowClient
 
-from pipelines.settings import SweepSettings
-from pipelines.sweep import run_sweep
+from pipelines.engine.settings import SweepSettings
+from pipelines.engine.sweep import run_sweep
 from pipelines.registry import TASKS
 
 STATUS_TO_OPTUNA = {"completed": "COMPLETE", "early_stopped": "PRUNED", "failed": "FAIL"}

@@ -6,7 +6,7 @@ import sys
 
 import pytest
 
-from pipelines.cli import main
+from pipelines.cli.commands import main
 
 
 @pytest.fixture

@@ -1,7 +1,7 @@
 """The arithmetic of `--gpus-per-trial auto`: trials per GPU from a measured peak, and Ray's GPU share."""
 import pytest
 
-from pipelines.gpu_packing import CUDA_CONTEXT_BYTES, HEADROOM, MAX_TRIALS_PER_GPU, gpu_fraction, trials_per_gpu
+from pipelines.engine.gpu_packing import CUDA_CONTEXT_BYTES, HEADROOM, MAX_TRIALS_PER_GPU, gpu_fraction, trials_per_gpu
 
 GiB = 2**30
 

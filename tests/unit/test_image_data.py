@@ -11,7 +11,7 @@ from PIL import Image
 from trainables import cnn
 from trainables.image_data import FOLDER_IMAGE_SIZE, OFFLINE_VARIABLE
 from tests.unit.training import trained
-from trainables.tabular_data import DataError
+from pipelines.errors import DataError
 from trainables.task import DataRequest
 
 CONFIG = {"batch_size": 32, "epochs": 2, "lr": 0.01, "optimizer": "Adam", "conv_blocks": 2,

@@ -3,7 +3,7 @@ every trial (no Ray)."""
 import pickle
 from types import SimpleNamespace
 
-from pipelines.searcher import TrialFolderName
+from pipelines.engine.searcher import TrialFolderName
 
 
 def test_the_folder_of_a_trial_carries_its_optuna_number_from_its_seed():

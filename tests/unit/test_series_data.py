@@ -9,7 +9,7 @@ import torch
 from trainables import rnn
 from tests.unit.training import trained
 from trainables.series_data import MIN_LENGTH, SINE_LENGTH, SINE_NOISE_VARIANCE, noisy_sine
-from trainables.tabular_data import DataError
+from pipelines.errors import DataError
 from trainables.task import DataRequest
 
 CONFIG = {"batch_size": 64, "epochs": 2, "lr": 0.01, "optimizer": "Adam", "window": 12, "cell": "GRU",

@@ -5,7 +5,7 @@ import pytest
 import torch
 
 from trainables import binary, multiclass, regression
-from trainables.tabular_data import DataError
+from pipelines.errors import DataError
 from trainables.task import DataRequest
 
 

@@ -3,7 +3,7 @@ CHECKPOINT_SECONDS; the others only metrics (batched every REPORT_SECONDS). No R
 send is replaced by a recorder."""
 import pytest
 
-from pipelines import trial
+from pipelines.engine import trial
 from trainables.reporting import RayTuneIO
 
 

@@ -3,7 +3,8 @@ again when a retry runs it on another node, and the CPU fallback is noted (a rea
 import pickle
 from types import SimpleNamespace
 
-from pipelines.tracking import TrialLogger, client_for, experiment_id
+from pipelines.tracking.store import client_for, experiment_id
+from pipelines.tracking.trial_logger import TrialLogger
 
 
 def test_node_tags_follow_a_trial_to_the_node_it_is_retried_on(tmp_path):

@@ -6,7 +6,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from pipelines.registry import TASKS
-from search_spaces.space import ParamSpec, Space, SpaceError, check_space
+from search_spaces.space import ParamSpec, Space, check_space
+from pipelines.errors import SpaceError
 from search_spaces.yaml_space import load_space_file, parse_space
 
 GOOD = """

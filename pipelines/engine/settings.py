@@ -1,10 +1,10 @@
-"""A sweep's settings: every default in one place, and the checks made before anything starts."""
+"""A sweep's settings: every default in one place, and the checks of the flags made before anything starts."""
 from __future__ import annotations
 
 import re
 import tempfile
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
 from pipelines.errors import UsageError
@@ -14,7 +14,7 @@ SCHEDULERS = ("asha", "fifo")
 NAME_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$")
 
 
-@dataclass
+@dataclass(frozen=True)
 class SweepSettings:
     task: str
     trials: int = 20                    # how many trials the searcher proposes
@@ -42,8 +42,9 @@ class SweepSettings:
 
 
 def check_settings(s: SweepSettings, new_sweep: bool = True) -> SweepSettings:
-    """Raise UsageError for a value no sweep can use; fill in the defaults that depend on the moment.
-    A new sweep must not take the name of one in the storage folder; a resumed one is that one."""
+    """Raise UsageError for a value no sweep can use; return the settings with the sweep's name and
+    storage folder filled in. A new sweep must not take the name of one in the storage folder; a
+    resumed one is that one."""
     def positive(flag: str, value, integer: bool = True, allow_zero: bool = False):
         if value is None:
             return
@@ -58,7 +59,7 @@ def check_settings(s: SweepSettings, new_sweep: bool = True) -> SweepSettings:
     positive("--cpus-per-trial", s.cpus_per_trial, integer=False)
     positive("--time-budget", s.time_budget, integer=False)
     positive("--max-failures", s.max_failures, allow_zero=True)
-    if s.gpus_per_trial != "auto":  # auto is resolved once Ray runs (pipelines.gpu_packing)
+    if s.gpus_per_trial != "auto":  # auto is resolved once Ray runs (pipelines.engine.gpu_packing)
         positive("--gpus-per-trial", s.gpus_per_trial, integer=False, allow_zero=True)
         if s.gpus_per_trial > 1 and s.gpus_per_trial != int(s.gpus_per_trial):
             raise UsageError(f"The --gpus-per-trial above 1 must be a whole number, got {s.gpus_per_trial}.")
@@ -68,18 +69,22 @@ def check_settings(s: SweepSettings, new_sweep: bool = True) -> SweepSettings:
         raise UsageError(f"The --scheduler must be one of {', '.join(SCHEDULERS)}, got {s.scheduler!r}.")
     if s.target is not None and s.data is None:
         raise UsageError("--target names a column of --data; give --data FILE too.")
-    if s.name is None:
-        s.name = f"{s.task}-{time.strftime('%Y%m%d-%H%M%S')}"
-    if not NAME_PATTERN.match(s.name):
-        raise UsageError(f"The --name must be letters, digits, '.', '_' or '-' (at most 128), got {s.name!r}.")
+    name = s.name or f"{s.task}-{time.strftime('%Y%m%d-%H%M%S')}"
+    check_name(name)
     if s.storage and "://" in s.storage:
         # The sweep's folder holds its Optuna study (SQLite) and what `hpo resume` reads: it needs a file system.
         raise UsageError(f"The --storage must be a folder, got the URI {s.storage!r}; on a cluster use a folder "
                          "every node mounts at the same path (NFS, EFS).")
-    s.storage = str(Path(s.storage or "ray_results").expanduser().resolve())
+    storage = Path(s.storage or "ray_results").expanduser().resolve()
     if new_sweep:
-        check_storage(Path(s.storage), s.name)
-    return s
+        check_storage(storage, name)
+    return replace(s, name=name, storage=str(storage))
+
+
+def check_name(name: str) -> None:
+    """A sweep's or a run's name: it becomes a folder and an MLflow run name."""
+    if not NAME_PATTERN.match(name):
+        raise UsageError(f"The --name must be letters, digits, '.', '_' or '-' (at most 128), got {name!r}.")
 
 
 def _can_write_in(folder: Path) -> bool:

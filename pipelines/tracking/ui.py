@@ -1,7 +1,7 @@
 """`hpo ui`: the MLflow UI over a sweep's tracking store, and the direct link to the latest sweep's runs.
 
 A local store (SQLite, a database) gets an `mlflow server` child process bound to 127.0.0.1 unless
-another host is asked for. Artifacts of a SQLite store sit beside the database (pipelines.tracking),
+another host is asked for. Artifacts of a SQLite store sit beside the database (pipelines.tracking.store),
 so the server serves new artifacts from there too. A remote http(s) store already has its UI: the
 link to it is printed and nothing is started.
 """
@@ -18,6 +18,7 @@ import urllib.request
 from pathlib import Path
 
 from pipelines.errors import UsageError
+from pipelines.tracking.store import client_for, resolve_tracking_uri
 
 LOCAL_HOST = "127.0.0.1"
 START_SECONDS = 120        # how long the server may take to answer /health (a first start migrates the DB)
@@ -80,8 +81,6 @@ def stop(process: subprocess.Popen) -> None:
 
 
 def run_ui(host: str, port: int, tracking_uri: str | None, echo=print) -> int:
-    from pipelines.tracking import client_for, resolve_tracking_uri
-
     if not 0 < port < 65536:
         raise UsageError(f"The --port must be between 1 and 65535, got {port}.")
     uri = resolve_tracking_uri(tracking_uri)

@@ -1,4 +1,4 @@
-"""What the terminal shows: a compact live line while a sweep runs, and a summary table at the end."""
+"""The live line on the terminal while a sweep runs: trials by outcome, and the best so far."""
 from __future__ import annotations
 
 import math
@@ -7,7 +7,7 @@ import time
 
 from ray.tune import Callback
 
-from pipelines.trial import outcome_of, trial_label
+from pipelines.engine.outcomes import outcome_of, trial_label
 
 TTY_REFRESH_SECONDS = 0.5    # how often the live line is redrawn on a terminal
 LOG_REFRESH_SECONDS = 15.0   # without a terminal, a line this often (and one per finished trial)
@@ -77,18 +77,3 @@ class LiveView(Callback):
         self.last_draw = now
         self.stream.write(f"\r{self.line()}\033[K" if self.tty else self.line() + "\n")
         self.stream.flush()
-
-
-def format_table(headers: list[str], rows: list[list]) -> str:
-    """A plain aligned text table."""
-    def cell(value) -> str:
-        if isinstance(value, float):
-            return f"{value:.4g}"
-        return "" if value is None else str(value)
-
-    cells = [[cell(v) for v in row] for row in rows]
-    widths = [max(len(h), *(len(r[i]) for r in cells)) if cells else len(h) for i, h in enumerate(headers)]
-    lines = ["  ".join(h.ljust(w) for h, w in zip(headers, widths)).rstrip(),
-             "  ".join("-" * w for w in widths)]
-    lines += ["  ".join(c.ljust(w) for c, w in zip(row, widths)).rstrip() for row in cells]
-    return "\n".join(lines)

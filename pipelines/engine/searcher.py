@@ -17,7 +17,8 @@ import optuna
 from optuna.trial import TrialState
 from ray.tune.search import Searcher
 
-from pipelines.trial import epochs_of, outcome_of, trial_label
+from pipelines.engine.internals import optuna_trial_of
+from pipelines.engine.outcomes import epochs_of, outcome_of, trial_label
 from search_spaces.space import ParamSpec, Space
 
 
@@ -105,7 +106,7 @@ class OptunaStudySearcher(Searcher):
             state = json.load(f)
         self.numbers = state["numbers"]
         by_number = {t.number: t for t in self.study.get_trials(deepcopy=False)}
-        self.live = {k: optuna.Trial(self.study, by_number[n]._trial_id) for k, n in state["live"].items()
+        self.live = {k: optuna_trial_of(self.study, by_number[n]) for k, n in state["live"].items()
                      if n in by_number and by_number[n].state == TrialState.RUNNING}
         self.last_step = {k: max(by_number[self.numbers[k]].intermediate_values, default=0) for k in self.live}
         # Trials Optuna handed out that the saved sweep does not know (lost in a crash): close them.
@@ -130,11 +131,9 @@ class OptunaStudySearcher(Searcher):
 class TrialFolderName:
     """Ray Tune's folder of a trial, named like its MLflow run: trial-007_<Ray id>.
 
-    Tune stores this callable in every trial's saved state, and saves all trials again and again as
-    the sweep goes: it must stay small. A method of the searcher (as it was) carried the whole
-    searcher, Optuna's cache of every trial included, into every trial's state, so the experiment
-    state grew with the square of the trials (85 MB at 367 trials) and so did the time to save it and
-    the driver's memory. The trial's Optuna number comes back from its seed instead
+    Tune keeps this callable in every trial's saved state and saves all trials again and again, so it
+    holds only the sweep's seed (a method of the searcher would carry the whole study into every
+    trial's state: docs/benchmarks.md, scale). The trial's Optuna number comes back from its seed
     (OptunaStudySearcher.suggest: the sweep's seed plus the number).
     """
     sweep_seed: int

@@ -8,8 +8,13 @@ import tempfile
 from pathlib import Path
 
 import yaml
+from mlflow.exceptions import MlflowException
 
+from pipelines.engine.outcomes import trial_label
 from pipelines.errors import UsageError
+from pipelines.serving.model import code_version
+from pipelines.tracking.runs import find_sweep
+from pipelines.tracking.store import client_for, resolve_tracking_uri
 
 DEFAULT_ALIAS = "champion"
 # MLflow's rules, checked before anything is registered: letters, digits, '_' and '-'; 'latest' and
@@ -46,9 +51,6 @@ def best_model(client, parent):
 
 def lineage(client, parent) -> dict[str, str]:
     """Where the model came from: sweep, trial, its config and seed, code version, data fingerprint."""
-    from pipelines.serving import code_version
-    from pipelines.trial import trial_label
-
     tags, params = parent.data.tags, parent.data.params
     number, trial_id = tags.get("hpo.best_trial", ""), tags.get("hpo.best_trial_id", "")
     with tempfile.TemporaryDirectory() as folder:
@@ -68,11 +70,6 @@ def lineage(client, parent) -> dict[str, str]:
 
 def promote(name: str, model_name: str | None, alias: str, tracking_uri: str | None) -> str:
     """Register the sweep's best model as a new version and point `alias` at it; returns its models:/ URI."""
-    from mlflow.exceptions import MlflowException
-
-    from pipelines.report import find_sweep
-    from pipelines.tracking import client_for, resolve_tracking_uri
-
     check_alias(alias)
     if model_name is not None:
         check_model_name(model_name)

@@ -10,13 +10,19 @@ import math
 import time
 from pathlib import Path
 
+import torch
 import yaml
+from mlflow.entities import Metric, RunTag
 
 from pipelines import registry
-from pipelines.errors import UsageError
+from pipelines.engine.settings import check_name
+from pipelines.errors import SpaceError, UsageError
+from pipelines.serving.model import code_version, log_model
+from pipelines.tracking import store
 from search_spaces.fixed import fixed_config
-from search_spaces.space import SpaceError
 from search_spaces.yaml_space import read_yaml_file
+from trainables import device as devices
+from trainables.reporting import MemoryIO
 from trainables.task import DataRequest
 
 
@@ -38,35 +44,26 @@ def load_config(path: str, define) -> dict:
 def train_once(task_name: str, config_path: str, *, data: str | None = None, target: str | None = None,
                dataset: str | None = None, data_dir: str | None = None, seed: int = 0,
                tracking_uri: str | None = None, name: str | None = None, echo=print) -> int:
-    import torch
-    from mlflow.entities import Metric, RunTag
-
-    from pipelines import serving, tracking
-    from pipelines.settings import NAME_PATTERN
-    from trainables import device as devices
-    from trainables.reporting import MemoryIO
-
     registered = registry.get(task_name)
     task = registered.task
     config = load_config(config_path, registered.define_space)
     config.setdefault("seed", seed)
     name = name or f"{task.name}-train-{time.strftime('%Y%m%d-%H%M%S')}"
-    if not NAME_PATTERN.match(name):
-        raise UsageError(f"The --name must be letters, digits, '.', '_' or '-' (at most 128), got {name!r}.")
+    check_name(name)
     if target is not None and data is None:
         raise UsageError("--target names a column of --data; give --data FILE too.")
-    uri = tracking.resolve_tracking_uri(tracking_uri)
+    uri = store.resolve_tracking_uri(tracking_uri)
     loaded = task.load_data(DataRequest(data=data, target=target, dataset=dataset, data_dir=data_dir, seed=seed))
 
     # This machine's first GPU where torch sees one (as a trial does with the GPU Ray gives it), else the CPU.
     device = devices.choose([0] if torch.cuda.is_available() else [])
 
-    client = tracking.client_for(uri)
-    experiment = tracking.experiment_id(client, task.name, uri)
+    client = store.client_for(uri)
+    experiment = store.experiment_id(client, task.name, uri)
     run_id = client.create_run(experiment, run_name=name, tags={
         "hpo.role": "train", "hpo.task": task.name, "hpo.config_file": str(Path(config_path).resolve()),
-        "hpo.status": "running", "hpo.device": device.label, **{f"hpo.{k}": v for k, v in serving.code_version().items()}}).info.run_id
-    client.log_batch(run_id, params=tracking.params_of({
+        "hpo.status": "running", "hpo.device": device.label, **{f"hpo.{k}": v for k, v in code_version().items()}}).info.run_id
+    client.log_batch(run_id, params=store.params_of({
         **config, "data_seed": seed, "data_source": getattr(loaded, "source", ""),
         "data_fingerprint": getattr(loaded, "fingerprint", "")}))
     echo(f"training {task.name} with {config_path}: MLflow run {name!r} ({run_id}) in {uri}")
@@ -91,10 +88,10 @@ def train_once(task_name: str, config_path: str, *, data: str | None = None, tar
         final = {("best_" + k if k.startswith("val_") else k): v for k, v in scores.items()}
         final["train_seconds"] = time.monotonic() - started
         metrics += [Metric(k, float(v), stamp, int(last.get("epoch", 0))) for k, v in final.items()]
-        for start in range(0, len(metrics), tracking.MAX_BATCH):
-            client.log_batch(run_id, metrics=metrics[start:start + tracking.MAX_BATCH])
+        for start in range(0, len(metrics), store.MAX_BATCH):
+            client.log_batch(run_id, metrics=metrics[start:start + store.MAX_BATCH])
         client.log_text(run_id, yaml.safe_dump(config, sort_keys=False), "config.yaml")
-        serving.log_model(task, model, loaded, config, run_id)
+        log_model(task, model, loaded, config, run_id)
         client.log_batch(run_id, tags=[RunTag("hpo.status", "completed")])
         client.set_terminated(run_id, "FINISHED")
     except BaseException:

@@ -9,14 +9,14 @@ still get every epoch.
 A checkpoint goes with the reports the driver needs one for: the last (the best model is read from
 it) and the rung epochs (ASHA may stop the trial there, and that report is then its last), and
 otherwise at most every CHECKPOINT_SECONDS (what a retry or `hpo resume` loses at most). Not with
-every report: at each checkpoint Tune rewrites its whole experiment state, every trial's
-(pipelines/sweep.py, CHECKPOINTS_KEPT), and with a checkpoint per report a 1,000-trial sweep spent
-most of its time doing that.
+every report: at each checkpoint Tune rewrites its whole experiment state, every trial's (CHECKPOINTS_KEPT
+in pipelines/engine/tuner.py).
 """
 from __future__ import annotations
 
 import time
 
+import ray
 import torch
 
 from trainables import device as devices
@@ -48,26 +48,7 @@ class BatchedTuneIO(RayTuneIO):
             self.last_checkpoint = self.last_report
 
 
-def trial_label(number: int | None, trial_id: str) -> str:
-    """How a trial is named everywhere (MLflow run, Tune folder, tables): its Optuna number, else Ray's id."""
-    return f"trial-{number:03d}" if number is not None else trial_id
-
-
-def outcome_of(result: dict | None, errored: bool = False) -> str:
-    """completed (ended by itself), early_stopped (stopped from outside first) or failed."""
-    if errored or (result and result.get("diverged")):
-        return "failed"
-    return "completed" if result and result.get("final") else "early_stopped"
-
-
-def epochs_of(result: dict) -> list[dict]:
-    """The per-epoch results a report carries (one for a report that was not batched)."""
-    return result.get("history") or [result]
-
-
 def run_trial(config: dict, *, task, data, cpus: float, report_epochs: tuple[int, ...]) -> None:
-    import ray
-
     # One torch thread per CPU the trial holds: more would fight the other trials for the cores.
     torch.set_num_threads(max(1, int(cpus)))
     device = devices.choose(devices.assigned_gpu_ids())

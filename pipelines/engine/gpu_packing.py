@@ -11,7 +11,13 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
+import ray
+import torch
+
 from pipelines.errors import UsageError
+from search_spaces.space import check_space
+from trainables import device as devices
+from trainables.reporting import MemoryIO
 
 HEADROOM = 0.15                    # share of a GPU's memory left free (allocator fragmentation, cuDNN workspaces)
 CUDA_CONTEXT_BYTES = 512 * 2**20   # a CUDA context per trial process, outside torch's allocator
@@ -43,11 +49,6 @@ class Probe:
 
 def probe_trial(task, data, config: dict, cpus: float) -> Probe:
     """One epoch of `config` on the GPU Ray gave this process; runs inside a Ray task."""
-    import torch
-
-    from trainables import device as devices
-    from trainables.reporting import MemoryIO
-
     torch.set_num_threads(max(1, int(cpus)))
     device = devices.choose(devices.assigned_gpu_ids())
     if device.torch.type != "cuda":
@@ -60,16 +61,12 @@ def probe_trial(task, data, config: dict, cpus: float) -> Probe:
 
 def probe_config(prepared) -> dict:
     """The largest config of the sweep's space (with the user's overrides), trained for one epoch."""
-    from search_spaces.space import check_space
-
     largest = check_space(prepared.registered.define_space, prepared.overrides, prepared.caps).largest
     return {**largest, "epochs": 1, "seed": prepared.settings.seed}
 
 
 def auto_gpus_per_trial(prepared, cluster_gpus: float, echo) -> float:
     """The GPU share per trial that `--gpus-per-trial auto` resolves to on this cluster."""
-    import ray
-
     settings = prepared.settings
     if cluster_gpus == 0:
         echo("--gpus-per-trial auto: the Ray cluster has no GPUs, so trials run on the CPU.")

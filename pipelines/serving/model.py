@@ -1,4 +1,4 @@
-"""The model a sweep or `hpo train` logs, and `hpo predict`.
+"""The model a sweep or `hpo train` logs: a pyfunc model that predicts from raw input.
 
 A task with serving hooks (Task.make_predictor) gets an `mlflow.pyfunc` model that predicts from raw
 input: a PythonModel holding the task's predictor (weights and preprocessing), with a signature and an
@@ -14,11 +14,15 @@ import io
 import logging
 import os
 import subprocess
-import sys
 import warnings
+from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 
+import mlflow
 import mlflow.pyfunc
+import mlflow.pytorch
+import torch
+from mlflow.models import infer_signature
 
 MODEL_NAME = "model"                 # artifact name of the logged model on its run
 TASK_KEY = "hpo_task"                # the model's metadata: which task's read_raw reads its input
@@ -46,15 +50,11 @@ with contextlib.redirect_stderr(io.StringIO()):
 
 def requirements() -> list[str]:
     """Pinned to what trained the model; a local build suffix (torch's +cpu) is not on the index."""
-    from importlib.metadata import version
-
     return [f"{name}=={version(name).split('+')[0]}" for name in REQUIREMENTS]
 
 
 def code_version() -> dict[str, str]:
     """The project's version and, where it runs from a git checkout, the commit (+dirty if edited)."""
-    from importlib.metadata import PackageNotFoundError, version
-
     found = {}
     try:
         found["package_version"] = version("hpo-pipeline")
@@ -74,11 +74,6 @@ def code_version() -> dict[str, str]:
 
 def log_model(task, model, data, config: dict, run_id: str):
     """Log the run's model: pyfunc from raw input where the task can serve, else plain pytorch."""
-    import mlflow
-    import mlflow.pytorch
-    import torch
-    from mlflow.models import infer_signature
-
     with mlflow.start_run(run_id=run_id):
         if task.make_predictor is None:
             # pickle, not torch.export: every task's model can be saved that way, sequence models
@@ -98,54 +93,3 @@ def log_model(task, model, data, config: dict, run_id: str):
                 name=MODEL_NAME, python_model=TaskModel(predictor), signature=signature, input_example=example,
                 code_paths=[str(PROJECT / p) for p in CODE_PACKAGES], pip_requirements=requirements(),
                 metadata={TASK_KEY: task.name})
-
-
-def load_model(model_uri: str):
-    """A pyfunc model by URI (models:/NAME@ALIAS, runs:/ID/model, a path); UsageError if it is not one."""
-    from mlflow.exceptions import MlflowException
-
-    from pipelines.errors import UsageError
-
-    try:
-        return mlflow.pyfunc.load_model(model_uri)
-    except (MlflowException, OSError) as exc:
-        message = " ".join(str(exc).split())[:300]
-        raise UsageError(f"Cannot load the model {model_uri!r}: {message}") from None
-
-
-def predict(model_uri: str, data_path: str, tracking_uri: str | None, out=sys.stdout) -> int:
-    """`hpo predict`: the predictions for the raw input in `data_path`, as CSV on `out`."""
-    from pipelines import registry
-    from pipelines.errors import UsageError
-    from pipelines.tracking import client_for, resolve_tracking_uri
-
-    if not Path(data_path).exists():
-        raise UsageError(f"The --data '{data_path}' does not exist.")
-    client_for(resolve_tracking_uri(tracking_uri))  # also sets the URI that models:/ and runs:/ resolve in
-    model = load_model(model_uri)
-    task_name = (model.metadata.metadata or {}).get(TASK_KEY)
-    if task_name is None:
-        raise UsageError(f"The model {model_uri!r} is not an hpo model that predicts from raw input; "
-                         "hpo predict serves the models of tasks with serving hooks.")
-    task = registry.get(task_name).task
-    raw = task.read_raw(data_path)
-    check_columns(raw, model.metadata.get_input_schema())
-    model.predict(raw).to_csv(out, index=False)
-    return 0
-
-
-def check_columns(raw, schema) -> None:
-    """Table input must have exactly the model's columns: MLflow itself would drop extra ones silently."""
-    import pandas as pd
-
-    from trainables.tabular_data import DataError
-
-    if not isinstance(raw, pd.DataFrame) or schema is None or not schema.has_input_names():
-        return
-    wanted, given = schema.input_names(), [str(c) for c in raw.columns]
-    missing, extra = [c for c in wanted if c not in given], [c for c in given if c not in wanted]
-    if missing or extra:
-        problems = ([f"missing column(s) {', '.join(map(repr, missing))}"] if missing else []) + (
-            [f"unknown column(s) {', '.join(map(repr, extra))}"] if extra else [])
-        raise DataError(f"The --data has {' and '.join(problems)}; the model takes exactly the columns "
-                        f"{', '.join(wanted)}.")

@@ -1,0 +1,125 @@
+"""The `hpo` commands. Bad input: one `error:` line on stderr and exit status 2, nothing written.
+
+Each command imports its room when it runs: `hpo --help` and bad flags answer without loading torch,
+Ray or MLflow.
+"""
+from __future__ import annotations
+
+import signal
+import sys
+
+from pipelines.cli.parser import build_parser
+from pipelines.errors import InputError, UsageError
+
+
+def cmd_tasks(args) -> int:
+    from pipelines.registry import TASKS
+    from pipelines.reporting.tables import format_table
+
+    rows = [[name, r.task.default_data, f"{r.task.metric} ({r.task.mode})", ", ".join(r.task.metrics)]
+            for name, r in TASKS.items()]
+    print(format_table(["task", "default data", "objective", "also reported"], rows))
+    return 0
+
+
+def cmd_run(args) -> int:
+    from pipelines.engine.settings import SweepSettings
+    from pipelines.engine.sweep import run_sweep
+
+    settings = SweepSettings(**{k: v for k, v in vars(args).items() if k != "command"})
+    return conclude(run_sweep(settings))
+
+
+def cmd_resume(args) -> int:
+    from pipelines.engine.sweep import resume_sweep
+
+    return conclude(resume_sweep(args.name, args.storage, args.tracking_uri, args.trials))
+
+
+def conclude(outcome) -> int:
+    """Print a finished sweep's summary; the exit status says how it ended."""
+    from pipelines.reporting.summary import print_summary
+
+    print_summary(outcome)
+    if outcome.interrupted:
+        print(f"error: interrupted; the sweep's state is saved: continue it with 'hpo resume {outcome.name}'",
+              file=sys.stderr)
+        return 130
+    if outcome.best is None:
+        print(f"error: every trial of sweep {outcome.name!r} failed; see the hpo.error tags of its runs",
+              file=sys.stderr)
+        return 1
+    return 0
+
+
+def cmd_best(args) -> int:
+    from pipelines.reporting.summary import print_leaderboard
+
+    if args.top < 1:
+        raise UsageError(f"The --top must be an integer > 0, got {args.top}.")
+    print_leaderboard(args.name, args.top, args.tracking_uri)
+    return 0
+
+
+def cmd_ui(args) -> int:
+    from pipelines.tracking.ui import run_ui
+
+    return run_ui(args.host, args.port, args.tracking_uri)
+
+
+def cmd_promote(args) -> int:
+    from pipelines.serving.promote import promote
+
+    print(promote(args.name, args.model_name, args.alias, args.tracking_uri))
+    return 0
+
+
+def cmd_predict(args) -> int:
+    from pipelines.serving.predict import predict
+
+    return predict(args.model_uri, args.data, args.tracking_uri)
+
+
+def cmd_train(args) -> int:
+    from pipelines.engine.train_once import train_once
+
+    return train_once(args.task, args.config, data=args.data, target=args.target, dataset=args.dataset,
+                      data_dir=args.data_dir, seed=args.seed, tracking_uri=args.tracking_uri, name=args.name)
+
+
+COMMANDS = {"tasks": cmd_tasks, "run": cmd_run, "resume": cmd_resume, "best": cmd_best, "ui": cmd_ui,
+            "promote": cmd_promote, "predict": cmd_predict, "train": cmd_train}
+
+
+def main(argv: list[str] | None = None) -> int:
+    try:
+        args = build_parser().parse_args(argv)
+        return COMMANDS[args.command](args)
+    except InputError as exc:
+        print(f"error: {' '.join(str(exc).split())}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("error: interrupted; a sweep that had started can be continued with 'hpo resume NAME'",
+              file=sys.stderr)
+        return 130
+    finally:
+        sys.stdout.flush()
+        stop_ray()
+
+
+def stop_ray() -> None:
+    """End the local Ray this command started (if the sweep has not already), ignoring a late Ctrl-C:
+    the sweep is already closed, and Ray's exit hook would otherwise print a traceback when interrupted."""
+    ray_session = sys.modules.get("pipelines.engine.ray_session")  # imported only where Ray may have started
+    ending = ray_session.session.end_beside() if ray_session is not None else None
+    if ending is not None:
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+        ending.join()
+
+
+def entry_point() -> None:
+    sys.exit(main())
+
+
+if __name__ == "__main__":
+    entry_point()

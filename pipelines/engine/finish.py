@@ -1,0 +1,56 @@
+"""The end of a sweep: the best trial's model scored on validation and test, and the parent run completed
+with its metrics, best config, model and report."""
+from __future__ import annotations
+
+import time
+
+import yaml
+
+from pipelines.engine.prepare import PreparedSweep
+from pipelines.engine.results import SweepOutcome, best_result
+from pipelines.engine.schedulers import report_epochs
+from trainables.reporting import load_state
+
+
+def finish_parent(client, outcome: SweepOutcome, results, prepared: PreparedSweep) -> None:
+    """Put the sweep's result on the parent run: best metrics and test metrics, config, model."""
+    # Imported when a sweep ends: MLflow's model code and matplotlib would cost seconds at its start.
+    from mlflow.entities import Metric, RunTag
+
+    from pipelines.reporting.sweep_report import log_sweep_report
+    from pipelines.serving.model import code_version, log_model
+
+    task, data, parent_id = prepared.registered.task, prepared.data, outcome.parent_run_id
+    counts = {k: sum(1 for t in outcome.trials if t.status == k) for k in ("completed", "early_stopped", "failed")}
+    stamp = int(time.time() * 1000)
+    metrics = [Metric(f"trials_{k}", float(v), stamp, 0) for k, v in counts.items()]
+    metrics.append(Metric("sweep_seconds", outcome.seconds, stamp, 0))
+    best = best_result(results)
+    if best is None:
+        client.log_batch(parent_id, metrics=metrics, tags=[RunTag("hpo.status", "failed")])
+        client.set_terminated(parent_id, "FAILED")
+        return
+    outcome.best = next(t for t in outcome.trials if t.trial_id == best.metrics.get("trial_id"))
+    with best.checkpoint.as_directory() as folder:
+        state = load_state(folder)
+    model = task.build_model(best.config, data)
+    model.load_state_dict(state["best_model"])
+    scores = {**task.evaluate(model, data, "val"), **task.evaluate(model, data, "test")}
+    outcome.best_metrics = {("best_" + k if k.startswith("val_") else k): v for k, v in scores.items()}
+    extras = task.summarize_best(model, data, best.config) if task.summarize_best else {}
+    outcome.best_metrics.update(extras.get("metrics", {}))
+    metrics += [Metric(k, float(v), stamp, 0) for k, v in outcome.best_metrics.items()]
+    config_text = yaml.safe_dump(best.config, sort_keys=False)
+    (outcome.sweep_dir / "best_config.yaml").write_text(config_text)
+    # The best config as tags, not params: a resumed sweep may find a better one, and MLflow params cannot change.
+    client.log_batch(parent_id, metrics=metrics,
+                     tags=[RunTag(f"best.{k}", str(v)) for k, v in best.config.items()] +
+                          [RunTag("hpo.status", "completed"), RunTag("hpo.best_trial", str(outcome.best.number)),
+                           RunTag("hpo.best_trial_id", outcome.best.trial_id)])
+    client.log_text(parent_id, config_text, "best_config.yaml")
+    for file_name, text in extras.get("texts", {}).items():
+        client.log_text(parent_id, text, file_name)
+    log_model(task, model, data, best.config, parent_id)
+    client.log_batch(parent_id, tags=[RunTag(f"hpo.{k}", v) for k, v in code_version().items()])
+    log_sweep_report(client, outcome, rungs=report_epochs(prepared.settings, prepared.max_epochs))
+    client.set_terminated(parent_id, "FINISHED")

@@ -1,0 +1,46 @@
+"""Every use of a private attribute or internal file format of Ray Tune or Optuna, in one place.
+
+Each is needed by `hpo resume` where the libraries have no public way; each has a test in
+tests/unit/test_internals.py that fails loudly when an installed version changes it.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+# Tune's SearchGenerator saves its state as search_gen_state-<session>.json (SearchGenerator.CKPT_FILE_TMPL).
+SEARCH_STATE_PATTERN = "search_gen_state-*.json"
+
+
+def restored_searcher(tuner):
+    """The search algorithm a Tuner.restore brought back (Tune has no public access to it)."""
+    return tuner._local_tuner._tune_config.search_alg
+
+
+def restored_callbacks(tuner) -> list:
+    """The callbacks a Tuner.restore brought back, the same objects Tune will call."""
+    return tuner._local_tuner._run_config.callbacks
+
+
+def optuna_trial_of(study, frozen):
+    """A live `optuna.Trial` for a RUNNING trial of the study, to report to and tell after a restart.
+    Optuna hands out live trials only from ask(); its constructor wants the storage's trial id, which
+    a FrozenTrial keeps privately."""
+    import optuna
+
+    return optuna.Trial(study, frozen._trial_id)
+
+
+def saved_search_state(sweep_dir: Path) -> Path | None:
+    """The search state file that Tuner.restore reads: the greatest name, as Tune writes them in order."""
+    saved = sorted(sweep_dir.glob(SEARCH_STATE_PATTERN))
+    return saved[-1] if saved else None
+
+
+def set_saved_trial_budget(path: Path, trials: int) -> None:
+    """Set the trial budget (num_samples) in a saved search state. Tuner.restore cannot change
+    num_samples: Tune keeps it in this cloudpickled dict, as `total_samples` beside `finished`."""
+    import ray.cloudpickle as cloudpickle
+
+    state = cloudpickle.loads(path.read_bytes())
+    state["total_samples"], state["finished"] = trials, False
+    path.write_bytes(cloudpickle.dumps(state))

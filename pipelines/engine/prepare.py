@@ -1,0 +1,59 @@
+"""A sweep's input, checked before the first byte is written to storage or MLflow.
+
+Order matters for the bad-input contract: flags, space, store and data are all checked first, so that a
+bad value leaves nothing behind; errors name the values as the user typed them.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+from pipelines import registry
+from pipelines.engine.settings import SweepSettings, check_settings
+from pipelines.tracking.store import resolve_tracking_uri
+from search_spaces.space import check_space
+from search_spaces.yaml_space import load_space_file
+from trainables.task import DataRequest
+
+
+@dataclass(frozen=True)
+class PreparedSweep:
+    """A sweep whose inputs have all been checked; nothing is written yet."""
+    settings: SweepSettings       # resolved: name, storage, tracking URI and data paths absolute
+    registered: registry.Registered
+    overrides: dict               # the --space file's distributions, by param name
+    caps: dict                    # flags that cap params of the space (--max-epochs)
+    max_epochs: int               # the most epochs a trial may run: ASHA's max_t
+    data: object                  # what the task's loader returned
+
+    @property
+    def sweep_dir(self) -> Path:
+        return Path(self.settings.storage) / self.settings.name
+
+
+def prepare(settings: SweepSettings, new_sweep: bool = True) -> PreparedSweep:
+    registered = registry.get(settings.task)
+    settings = check_settings(settings, new_sweep)
+    overrides = load_space_file(settings.space) if settings.space else {}
+    caps = {"epochs": settings.max_epochs} if settings.max_epochs else {}
+    summary = check_space(registered.define_space, overrides, caps)
+    tracking_uri = resolve_tracking_uri(settings.tracking_uri)
+    data = registered.task.load_data(DataRequest(data=settings.data, target=settings.target,
+                                                 dataset=settings.dataset, data_dir=settings.data_dir,
+                                                 seed=settings.seed))
+    # Absolute from here on: `hpo resume` may run from another folder.
+    data_path, data_dir = (str(Path(p).expanduser().resolve()) if p else p for p in (settings.data, settings.data_dir))
+    settings = replace(settings, tracking_uri=tracking_uri, data=data_path, data_dir=data_dir)
+    return PreparedSweep(settings, registered, overrides, caps, int(summary.largest["epochs"]), data)
+
+
+def sweep_params(prepared: PreparedSweep, concurrency: int) -> dict:
+    """The resolved settings as they go on the parent run and into sweep_config.yaml (what `hpo resume`
+    reads). A --space file is read from the sweep's own copy, so a resume does not need the original."""
+    settings, data = prepared.settings, prepared.data
+    params = {k: v for k, v in settings.as_dict().items() if v is not None}
+    if settings.space:
+        params["space"] = str(prepared.sweep_dir / "space.yaml")
+    params.update(max_epochs=prepared.max_epochs, concurrency=concurrency, data_source=getattr(data, "source", ""),
+                  data_fingerprint=getattr(data, "fingerprint", ""))
+    return params

@@ -1,0 +1,71 @@
+"""A sweep's results as the driver reads them from Ray Tune: one record per trial, and the best trial."""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from pipelines.engine.outcomes import last_line, outcome_of
+
+
+@dataclass(frozen=True)
+class TrialRecord:
+    number: int | None       # Optuna's trial number
+    trial_id: str            # Ray Tune's trial id
+    status: str              # completed, early_stopped, failed or interrupted
+    error: str | None
+    epochs: int
+    best_val_loss: float
+    metrics: dict            # the task's metrics at the trial's last report
+    config: dict
+
+
+@dataclass
+class SweepOutcome:
+    """What a sweep ended with; filled in as it ends."""
+    name: str
+    task: str
+    sweep_dir: Path
+    tracking_uri: str
+    parent_run_id: str
+    experiment_id: str
+    trials: list[TrialRecord] = field(default_factory=list)
+    best: TrialRecord | None = None
+    best_metrics: dict = field(default_factory=dict)   # of the best trial's best weights: val and test
+    seconds: float = 0.0
+    interrupted: bool = False                          # ended by Ctrl-C; `hpo resume` continues it
+
+
+def collect_trials(results, number_of, metric_names) -> list[TrialRecord]:
+    """One record per trial that started, from Tune's ResultGrid (or any iterable of its Results)."""
+    records = []
+    for result in results:
+        metrics = result.metrics or {}
+        if not metrics and result.error is None:
+            continue  # never started: the sweep ended first
+        # A trial that failed before its first report has no metrics; its folder ends in its id.
+        trial_id = metrics.get("trial_id") or Path(result.path or "").name.rsplit("_", 1)[-1]
+        error = last_line(str(result.error)) if result.error else metrics.get("diverged")
+        records.append(TrialRecord(
+            number=number_of(trial_id), trial_id=trial_id, status=outcome_of(metrics, result.error is not None),
+            error=error, epochs=int(metrics.get("epoch", 0)),
+            best_val_loss=float(metrics.get("best_val_loss", math.nan)),
+            metrics={m: metrics[m] for m in metric_names if m in metrics}, config=result.config or {}))
+    return records
+
+
+def checkpointed_best_val_loss(result) -> float:
+    """A trial's best_val_loss as of its last checkpoint: the best weights the driver can load. A trial
+    the time budget cut short may have reported better epochs since (trials checkpoint every 30 s)."""
+    for checkpoint, metrics in result.best_checkpoints or []:
+        if checkpoint.path == result.checkpoint.path:
+            return metrics.get("best_val_loss", math.nan)
+    return result.metrics.get("best_val_loss", math.nan)
+
+
+def best_result(results):
+    """The trial with the lowest checkpointed best_val_loss that did not fail; None when there is none."""
+    candidates = [r for r in results if r.checkpoint is not None and r.metrics
+                  and outcome_of(r.metrics, r.error is not None) != "failed"
+                  and math.isfinite(checkpointed_best_val_loss(r))]
+    return min(candidates, key=checkpointed_best_val_loss) if candidates else None

@@ -1,0 +1,204 @@
+"""A sweep from start to end: run a new one, resume a saved one, and drive either to its result.
+
+MLflow is imported inside functions on this path (here and in pipelines.tracking): its import takes
+seconds, and a sweep makes it in a thread beside Ray's start.
+"""
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import shutil
+import threading
+import time
+from pathlib import Path
+
+import optuna
+import yaml
+
+from pipelines.engine import interrupts
+from pipelines.engine.finish import finish_parent
+from pipelines.engine.internals import saved_search_state, set_saved_trial_budget
+from pipelines.engine.prepare import PreparedSweep, prepare, sweep_params
+from pipelines.engine.ray_session import configure_environment, session
+from pipelines.engine.results import SweepOutcome, collect_trials
+from pipelines.engine.searcher import OptunaStudySearcher, make_sampler, open_study
+from pipelines.engine.settings import SweepSettings
+from pipelines.engine.tuner import new_tuner, restore_tuner
+from pipelines.errors import UsageError
+from pipelines.reporting.live_view import LiveView
+from pipelines.tracking import store
+from pipelines.tracking.runs import close_running_trials, find_sweep
+from pipelines.tracking.trial_logger import TrialLogger
+
+
+def _set_up_tracking(tracking_uri: str, write: bool, out: dict) -> None:
+    """MLflow's set-up, run beside Ray's start: its imports (seconds), and with `write` the client
+    and store (a new SQLite store runs its schema migrations: seconds more)."""
+    try:
+        import mlflow.pytorch  # noqa: F401
+        import mlflow.tracking  # noqa: F401
+
+        if write:
+            out["client"] = store.client_for(tracking_uri)
+    except BaseException as exc:  # raised again in the main thread
+        out["error"] = exc
+
+
+def run_sweep(settings: SweepSettings, echo=print) -> SweepOutcome:
+    configure_environment()
+    prepared = prepare(settings)
+    s = prepared.settings
+    # The store may be written before Ray has started only where Ray cannot reject the input: a new
+    # local Ray always has the one CPU a trial asks for by default. Otherwise only the imports overlap.
+    write_early = s.address is None and s.cpus_per_trial <= 1 and s.gpus_per_trial == 0
+    tracking_ready: dict = {}
+    beside = threading.Thread(target=_set_up_tracking, args=(s.tracking_uri, write_early, tracking_ready),
+                              daemon=True)
+    beside.start()
+    try:
+        capacity = session.start(s, prepared, echo)
+    finally:
+        beside.join()
+    if "error" in tracking_ready:
+        raise tracking_ready["error"]
+    # `--gpus-per-trial auto` is the one setting known only once Ray runs.
+    prepared = dataclasses.replace(prepared, settings=dataclasses.replace(s, gpus_per_trial=capacity.gpus_per_trial))
+    concurrency = min(s.concurrency or capacity.trials_at_once, s.trials)
+    return execute(prepared, concurrency, echo, tracking_ready.get("client"))
+
+
+def execute(prepared: PreparedSweep, concurrency: int, echo, client=None) -> SweepOutcome:
+    """Write the new sweep's folder, study and parent run, then drive its Tuner."""
+    s, task, sweep_dir = prepared.settings, prepared.registered.task, prepared.sweep_dir
+    client = client or store.client_for(s.tracking_uri)
+    experiment = store.experiment_id(client, task.name, s.tracking_uri)
+
+    sweep_dir.mkdir(parents=True)
+    params = sweep_params(prepared, concurrency)
+    if s.space:  # a copy travels with the sweep, so `hpo resume` does not depend on the original
+        shutil.copyfile(s.space, params["space"])
+    (sweep_dir / "sweep_config.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
+
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    study = open_study(s.name, f"sqlite:///{sweep_dir / 'optuna.db'}", make_sampler(s.search, s.seed, s.trials),
+                       task.mode)
+    searcher = OptunaStudySearcher(study, prepared.registered.define_space, metric=task.metric, mode=task.mode,
+                                   seed=s.seed, overrides=prepared.overrides, caps=prepared.caps)
+
+    parent = client.create_run(experiment, run_name=s.name, tags={
+        "hpo.sweep": s.name, "hpo.task": task.name, "hpo.role": "sweep", "hpo.storage": str(sweep_dir)})
+    parent_id = parent.info.run_id
+    client.log_batch(parent_id, params=store.params_of(params))
+    client.log_artifact(parent_id, str(sweep_dir / "sweep_config.yaml"))
+    echo(f"sweep {s.name}: task {task.name}, {s.trials} trials, {concurrency} at a time, "
+         f"{s.search} search, {s.scheduler} scheduler")
+    echo(f"  storage  {sweep_dir}\n  mlflow   {s.tracking_uri} (experiment {task.name!r}, run {s.name!r})")
+
+    logger = TrialLogger(client, experiment, parent_id, s.name, task.name, task.metrics, searcher.number_of)
+    live = LiveView(s.trials, task.metrics, searcher.number_of)
+    tuner = new_tuner(prepared, searcher, concurrency, [logger, live])
+    outcome = SweepOutcome(s.name, task.name, sweep_dir, s.tracking_uri, parent_id, experiment)
+    return drive(tuner, searcher, client, outcome, prepared)
+
+
+def saved_settings(name: str, storage: str | None, tracking_uri: str | None) -> tuple[SweepSettings, dict]:
+    """The settings a saved sweep ran with (sweep_config.yaml), and that file's whole content."""
+    sweep_dir = Path(storage or "ray_results").expanduser().resolve() / name
+    config_file = sweep_dir / "sweep_config.yaml"
+    if not config_file.is_file() or not (sweep_dir / "tuner.pkl").is_file():
+        raise UsageError(f"No sweep named {name!r} to resume in '{sweep_dir.parent}' (no {config_file.name} "
+                         "and tuner.pkl there); give --storage DIR where it ran.")
+    saved = yaml.safe_load(config_file.read_text())
+    fields = {k: saved[k] for k in SweepSettings.__dataclass_fields__ if k in saved}
+    return SweepSettings(**{**fields, "tracking_uri": tracking_uri or saved.get("tracking_uri")}), saved
+
+
+def raise_budget(sweep_dir: Path, trials: int) -> None:
+    """Set a saved sweep's trial budget to `trials`: the study simply goes on."""
+    path = saved_search_state(sweep_dir)
+    if path is None:
+        raise UsageError(f"The sweep in '{sweep_dir}' has no saved search state to continue.")
+    set_saved_trial_budget(path, trials)
+
+
+def resume_sweep(name: str, storage: str | None, tracking_uri: str | None, trials: int | None = None,
+                 echo=print) -> SweepOutcome:
+    """Continue a sweep that was interrupted or crashed: finished trials stay finished, unfinished ones
+    restart from their last checkpoint, the study goes on, MLflow runs are reopened, not duplicated."""
+    from mlflow.entities import RunTag
+
+    configure_environment()
+    settings, saved = saved_settings(name, storage, tracking_uri)
+    if trials is not None and trials < settings.trials:
+        raise UsageError(f"The --trials of a resumed sweep must be at least its budget of {settings.trials}, "
+                         f"got {trials}.")
+    prepared = prepare(dataclasses.replace(settings, trials=trials or settings.trials), new_sweep=False)
+    s, sweep_dir = prepared.settings, prepared.sweep_dir
+    session.start(s)
+    client = store.client_for(s.tracking_uri)
+    parent = find_sweep(client, name)
+    if s.trials > settings.trials:
+        raise_budget(sweep_dir, s.trials)
+        (sweep_dir / "sweep_config.yaml").write_text(yaml.safe_dump({**saved, "trials": s.trials}, sort_keys=False))
+
+    parent_id = parent.info.run_id
+    client.update_run(parent_id, status="RUNNING")
+    client.log_batch(parent_id, tags=[RunTag("hpo.status", "running"), RunTag("hpo.trials", str(s.trials))])
+    echo(f"resuming sweep {name}: task {s.task}\n  storage  {sweep_dir}\n  mlflow   {s.tracking_uri}")
+
+    tuner, searcher, callbacks = restore_tuner(prepared)
+    for callback in callbacks:
+        if isinstance(callback, LiveView):
+            callback.total = s.trials
+    outcome = SweepOutcome(name, s.task, sweep_dir, s.tracking_uri, parent_id, parent.info.experiment_id)
+    return drive(tuner, searcher, client, outcome, prepared)
+
+
+def drive(tuner, searcher, client, outcome: SweepOutcome, prepared: PreparedSweep) -> SweepOutcome:
+    """Run a (new or restored) Tuner to its end and put the result on the parent run.
+
+    Ctrl-C: the first press ends the sweep with its state saved and its runs marked interrupted;
+    a second press aborts at once. Either way `hpo resume` continues it.
+    """
+    from mlflow.entities import RunTag
+
+    started = time.monotonic()
+    experiment, parent_id = outcome.experiment_id, outcome.parent_run_id
+    try:
+        with interrupts.guard:
+            results = tuner.fit()
+            interrupted = interrupts.guard.pressed()
+        outcome.seconds = time.monotonic() - started
+        outcome.trials = collect_trials(results, searcher.number_of, prepared.registered.task.metrics)
+        if interrupted:
+            outcome.interrupted = True
+            # Trials the searcher still holds were cut short: `hpo resume` continues them.
+            outcome.trials = [dataclasses.replace(t, status="interrupted") if t.trial_id in searcher.live else t
+                              for t in outcome.trials]
+            client.log_batch(parent_id, tags=[RunTag("hpo.status", "interrupted")])
+            client.set_terminated(parent_id, "KILLED")
+            return outcome
+        searcher.close()
+        ending = session.end_beside()
+        try:
+            # Runs still open now (RUNNING, or KILLED by an abort and not resumed) belong to trials a
+            # crash or an abort lost before Tune saved them.
+            close_running_trials(client, experiment, parent_id, "failed",
+                                 "lost: the sweep ended before saving this trial", open_statuses=("RUNNING", "KILLED"))
+            finish_parent(client, outcome, results, prepared)
+        finally:
+            if ending is not None:
+                ending.join()
+    except KeyboardInterrupt:
+        # The second Ctrl-C. It may have cut an MLflow write short and left a SQLite store locked for
+        # this process, so closing the runs is best effort and gives up at the first failure:
+        # `hpo resume` reopens or closes whatever stays open.
+        with contextlib.suppress(Exception):
+            client.log_batch(parent_id, tags=[RunTag("hpo.status", "interrupted")])
+            client.set_terminated(parent_id, "KILLED")
+            close_running_trials(client, experiment, parent_id, "interrupted")
+        raise
+    except BaseException:
+        client.set_terminated(parent_id, "FAILED")
+        raise
+    return outcome

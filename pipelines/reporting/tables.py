@@ -1,0 +1,31 @@
+"""Plain text tables, and the leaderboard of a sweep as the terminal, leaderboard.csv and the report show it."""
+from __future__ import annotations
+
+CONFIG_COLUMNS = ("lr", "optimizer", "batch_size", "n_layers", "epochs")  # shown when a task has them
+
+
+def format_table(headers: list[str], rows: list[list]) -> str:
+    """A plain aligned text table."""
+    def cell(value) -> str:
+        if isinstance(value, float):
+            return f"{value:.4g}"
+        return "" if value is None else str(value)
+
+    cells = [[cell(v) for v in row] for row in rows]
+    widths = [max(len(h), *(len(r[i]) for r in cells)) if cells else len(h) for i, h in enumerate(headers)]
+    lines = ["  ".join(h.ljust(w) for h, w in zip(headers, widths)).rstrip(),
+             "  ".join("-" * w for w in widths)]
+    lines += ["  ".join(c.ljust(w) for c, w in zip(row, widths)).rstrip() for row in cells]
+    return "\n".join(lines)
+
+
+def leaderboard_table(rows: list[dict], columns: list[str] | None = None) -> tuple[list[str], list[list]]:
+    """The leaderboard as headers and rows, for the terminal, leaderboard.csv and the sweep report:
+    trial, status, best val_loss, the task's other val_ metrics, then the params in `columns`
+    (default: every param of any trial, in the order trials logged them)."""
+    metric_names = sorted({k for r in rows for k in r if k.startswith("val_") and k != "val_loss"})
+    if columns is None:
+        columns = list(dict.fromkeys(k for r in rows for k in r["params"]))
+    return (["trial", "status", "best val_loss", *metric_names, *columns],
+            [[r["trial"], r["status"], r.get("best_val_loss"), *[r.get(m) for m in metric_names],
+              *[r["params"].get(c) for c in columns]] for r in rows])

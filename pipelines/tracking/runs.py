@@ -1,0 +1,44 @@
+"""Queries of a sweep's MLflow runs: the parent run by name, its child runs, the leaderboard; closing open runs."""
+from __future__ import annotations
+
+import math
+
+from pipelines.errors import UsageError
+from pipelines.tracking.store import RUN_STATUS
+
+MAX_TRIAL_RUNS = 50000   # more than any sweep has trials: one search returns them all
+
+
+def find_sweep(client, name: str):
+    """The parent run of the sweep NAME, in any experiment; UsageError when there is none."""
+    runs = client.search_runs(
+        [e.experiment_id for e in client.search_experiments()],
+        filter_string=f"tags.`hpo.sweep` = '{name}' AND tags.`hpo.role` = 'sweep'", max_results=1)
+    if not runs:
+        raise UsageError(f"No sweep named {name!r} in the MLflow store; 'hpo run TASK --name {name}' makes one.")
+    return runs[0]
+
+
+def child_runs(client, experiment_id: str, parent_run_id: str) -> list:
+    """The runs of a sweep's trials."""
+    return client.search_runs([experiment_id], max_results=MAX_TRIAL_RUNS,
+                              filter_string=f"tags.mlflow.parentRunId = '{parent_run_id}'")
+
+
+def leaderboard(client, parent) -> list[dict]:
+    """Every trial of a sweep with its params and last metrics, best first."""
+    rows = [{"trial": run.info.run_name, "status": run.data.tags.get("hpo.status", ""),
+             **dict(run.data.metrics), "params": dict(run.data.params), "run_id": run.info.run_id}
+            for run in child_runs(client, parent.info.experiment_id, parent.info.run_id)]
+    return sorted(rows, key=lambda r: r.get("best_val_loss", math.inf))
+
+
+def close_running_trials(client, experiment_id: str, parent_run_id: str, status: str, error: str | None = None,
+                         open_statuses: tuple[str, ...] = ("RUNNING",)) -> None:
+    """End the sweep's child runs whose MLflow status is one of `open_statuses`, tagging them `status`."""
+    from mlflow.entities import RunTag  # MLflow on the sweep's path: see pipelines.tracking.store
+
+    for run in (r for r in child_runs(client, experiment_id, parent_run_id) if r.info.status in open_statuses):
+        tags = [RunTag("hpo.status", status)] + ([RunTag("hpo.error", error)] if error else [])
+        client.log_batch(run.info.run_id, tags=tags)
+        client.set_terminated(run.info.run_id, RUN_STATUS.get(status, "FINISHED"))
