@@ -26,7 +26,7 @@ from mlflow.models import infer_signature
 
 MODEL_NAME = "model"                 # artifact name of the logged model on its run
 TASK_KEY = "hpo_task"                # the model's metadata: which task's read_raw reads its input
-PROJECT = Path(__file__).resolve().parent.parent
+PROJECT = Path(__file__).resolve().parents[2]  # the checkout: pipelines/serving/model.py
 CODE_PACKAGES = ("pipelines", "trainables", "search_spaces")
 REQUIREMENTS = ("mlflow", "torch", "numpy", "pandas", "cloudpickle")
 

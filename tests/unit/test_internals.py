@@ -1,0 +1,67 @@
+"""The private parts of Ray Tune and Optuna that `hpo resume` relies on (pipelines/engine/internals.py):
+each test fails loudly when an installed version changes one. No Ray is started."""
+import optuna
+import pytest
+from optuna.trial import TrialState
+from ray import tune
+from ray.tune.search import SearchGenerator
+
+from pipelines.engine import internals
+from pipelines.engine.searcher import OptunaStudySearcher
+from pipelines.engine.sweep import raise_budget
+from pipelines.errors import UsageError
+from pipelines.registry import TASKS
+
+
+def study():
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    return optuna.create_study(direction="minimize")
+
+
+def searcher_of(a_study):
+    return OptunaStudySearcher(a_study, TASKS["binary"].define_space, metric="val_loss", mode="min", seed=0)
+
+
+def test_a_tuner_keeps_its_searcher_and_callbacks_where_restore_reads_them():
+    searcher, callback = searcher_of(study()), tune.Callback()
+    tuner = tune.Tuner(lambda config: None, tune_config=tune.TuneConfig(search_alg=searcher),
+                       run_config=tune.RunConfig(callbacks=[callback]))
+    assert internals.restored_searcher(tuner) is searcher
+    assert internals.restored_callbacks(tuner) == [callback]
+
+
+def test_a_running_trial_found_by_number_can_report_and_be_told_again():
+    a_study = study()
+    a_study.ask()
+    frozen = a_study.get_trials(deepcopy=False)[0]
+    trial = internals.optuna_trial_of(a_study, frozen)
+    trial.report(0.5, 1)
+    a_study.tell(trial, 0.5)
+    assert a_study.trials[0].state == TrialState.COMPLETE and a_study.trials[0].intermediate_values == {1: 0.5}
+
+
+def saved_generator(folder, searcher):
+    generator = SearchGenerator(searcher)
+    generator.save_to_dir(str(folder), session_str="2026-12-01_00-00-00")
+    return generator
+
+
+def test_the_saved_trial_budget_is_where_tune_restores_it_from(tmp_path):
+    searcher = searcher_of(study())
+    saved_generator(tmp_path, searcher)
+    path = internals.saved_search_state(tmp_path)
+    assert path is not None and path.name.startswith("search_gen_state-")
+    internals.set_saved_trial_budget(path, 12)
+    restored = SearchGenerator(searcher)
+    restored.restore_from_dir(str(tmp_path))
+    assert restored.total_samples == 12 and not restored.is_finished()
+
+
+def test_raising_a_budget_needs_a_saved_search_state(tmp_path):
+    with pytest.raises(UsageError, match="no saved search state"):
+        raise_budget(tmp_path, 12)
+    saved_generator(tmp_path, searcher_of(study()))
+    raise_budget(tmp_path, 30)
+    restored = SearchGenerator(searcher_of(study()))
+    restored.restore_from_dir(str(tmp_path))
+    assert restored.total_samples == 30
