@@ -4,7 +4,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: run test install bench clean
+.PHONY: run test unit install bench clean
 
 install: $(STAMP)
 
@@ -19,6 +19,10 @@ run: install
 
 test: install
 	$(BIN)/pytest
+
+# The fast tests alone: no Ray, no MLflow server, no browser (about half a minute).
+unit: install
+	$(BIN)/pytest -m "not integration and not cluster and not browser"
 
 # The benchmark suite at sizes that fit 30 minutes on a 2-core machine. The tables go to BENCH_OUT (each
 # with its machine, date and load), the progress to the terminal; docs/benchmarks.md discusses them.

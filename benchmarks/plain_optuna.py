@@ -14,8 +14,8 @@ import optuna
 import torch
 
 from benchmarks.common import load_space, parser
-from pipelines.registry import TASKS
 from pipelines.engine.searcher import make_sampler
+from pipelines.registry import TASKS
 from search_spaces.space import Space
 from trainables.reporting import MemoryIO
 from trainables.task import DataRequest

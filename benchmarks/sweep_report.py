@@ -25,10 +25,14 @@ def main() -> None:
     import matplotlib
     import optuna.visualization.matplotlib  # noqa: F401 - imports are not the report's cost in a sweep
 
-    from pipelines.tracking.runs import find_sweep
     from pipelines.engine.results import SweepOutcome
-    from pipelines.engine.schedulers import ASHA_GRACE_EPOCHS, ASHA_REDUCTION_FACTOR, rung_epochs
+    from pipelines.engine.schedulers import (
+        ASHA_GRACE_EPOCHS,
+        ASHA_REDUCTION_FACTOR,
+        rung_epochs,
+    )
     from pipelines.reporting.sweep_report import write_report
+    from pipelines.tracking.runs import find_sweep
     from pipelines.tracking.store import client_for, resolve_tracking_uri
 
     matplotlib.use("Agg")

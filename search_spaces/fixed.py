@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from typing import Callable
 
-from search_spaces.space import ParamSpec, Space
 from pipelines.errors import SpaceError
+from search_spaces.space import ParamSpec, Space
 
 NOT_SEARCHED = ("seed",)   # keys a trial's config has besides the space's params
 

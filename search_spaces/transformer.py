@@ -3,8 +3,8 @@
 The model width is searched per head: d_model = n_heads * head_width, so the heads always divide it
 (d_model is in every trial's config and params, but a --space file sets n_heads and head_width).
 """
-from search_spaces.space import Space
 from pipelines.errors import SpaceError
+from search_spaces.space import Space
 from trainables.optimizers import DENSE_OPTIMIZERS
 from trainables.transformer import MAX_CONTEXT
 

@@ -14,8 +14,8 @@ from typing import Any
 
 import yaml
 
-from search_spaces.space import KINDS, ParamSpec, _is_number
 from pipelines.errors import SpaceError
+from search_spaces.space import KINDS, ParamSpec, _is_number
 
 KEYS = {"int": {"type", "low", "high", "log", "step"},
         "float": {"type", "low", "high", "log", "step"},

@@ -11,17 +11,20 @@ logits, `val_acc` the accuracy.
 """
 from __future__ import annotations
 
+import base64
+import io
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import torch
+from PIL import Image
 from torch import nn
 
+from pipelines.errors import DataError
 from trainables.image_data import ImageData, image_files, image_pixels, load_images, open_image
 from trainables.loop import fit, prepare_trial
 from trainables.mlp import build_mlp, layer_widths
-from pipelines.errors import DataError
 from trainables.task import DataRequest, Task, served_strings
 
 
@@ -79,11 +82,6 @@ def evaluate(model: nn.Module, data: ImageData, split_name: str) -> dict:
 
 def png_data_uri(pixels: np.ndarray) -> str:
     """An image of [0, 1] floats (channels, h, w) as a PNG `data:` URI: an input example that needs no file."""
-    import base64
-    import io
-
-    from PIL import Image
-
     array = (np.clip(pixels, 0, 1) * 255).round().astype(np.uint8)
     image = Image.fromarray(array[0] if array.shape[0] == 1 else array.transpose(1, 2, 0))
     buffer = io.BytesIO()

@@ -10,15 +10,17 @@ from __future__ import annotations
 import base64
 import io
 import os
+import socket
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import torch
+from PIL import Image, UnidentifiedImageError
 
-from trainables.tabular_data import MIN_ROWS_PER_CLASS, fingerprint
 from pipelines.errors import DataError
+from trainables.tabular_data import MIN_ROWS_PER_CLASS, fingerprint
 
 VAL_FRACTION = 0.15
 TEST_FRACTION = 0.15
@@ -108,8 +110,6 @@ DATASETS = ("digits", *TORCHVISION_SETS)
 
 @contextmanager
 def _download_timeout():
-    import socket
-
     previous = socket.getdefaulttimeout()
     socket.setdefaulttimeout(DOWNLOAD_TIMEOUT_S)
     try:
@@ -171,8 +171,6 @@ def load_torchvision(dataset: str, data_dir: str | None, seed: int) -> ImageData
 
 def open_image(reference: str):
     """A PIL image from a file path or a `data:image/...;base64,` URI; a DataError if unreadable."""
-    from PIL import Image, UnidentifiedImageError
-
     try:
         if reference.startswith("data:"):
             source = io.BytesIO(base64.b64decode(reference.split(",", 1)[1], validate=True))
@@ -188,8 +186,6 @@ def open_image(reference: str):
 
 def image_pixels(image, channels: int, size: tuple[int, int]) -> np.ndarray:
     """A PIL image as floats in [0, 1], (channels, h, w), converted and resized to what a model takes."""
-    from PIL import Image
-
     image = image.convert("L" if channels == 1 else "RGB")
     if image.size != (size[1], size[0]):
         image = image.resize((size[1], size[0]), Image.Resampling.BILINEAR)

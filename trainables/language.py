@@ -10,11 +10,12 @@ import math
 from pathlib import Path
 from typing import Callable
 
+import pandas as pd
 import torch
 from torch import nn
 
-from trainables.loop import fit, prepare_trial
 from pipelines.errors import DataError
+from trainables.loop import fit, prepare_trial
 from trainables.task import served_strings
 from trainables.text_data import TextData, encode, window_batches
 
@@ -119,8 +120,6 @@ class TextPredictor:
 
     def predict(self, raw):
         """raw: prompts (a list, or the one-column DataFrame MLflow makes of it); one row per prompt."""
-        import pandas as pd
-
         prompts = served_strings(raw, "prompt")
         return pd.DataFrame({"prompt": prompts,
                              "prediction": [self.continue_text(p, n) for n, p in enumerate(prompts, 1)]})

@@ -11,9 +11,9 @@ import numpy as np
 import torch
 from torch import nn
 
+from pipelines.errors import DataError
 from trainables.tabular import build_tabular_mlp, make_train, split
 from trainables.tabular_data import TabularData, load_tabular, sklearn_builtin
-from pipelines.errors import DataError
 from trainables.tabular_serving import make_predictor, read_raw
 from trainables.task import DataRequest, Task
 

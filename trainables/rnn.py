@@ -15,9 +15,9 @@ import pandas as pd
 import torch
 from torch import nn
 
+from pipelines.errors import DataError
 from trainables.loop import fit, prepare_trial
 from trainables.series_data import SeriesData, load_series, read_table, series_values, without_trailing_gaps
-from pipelines.errors import DataError
 from trainables.task import DataRequest, Task
 
 CELLS = {"RNN": nn.RNN, "LSTM": nn.LSTM, "GRU": nn.GRU}

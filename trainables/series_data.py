@@ -11,10 +11,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import torch
 
-from trainables.tabular_data import fingerprint
 from pipelines.errors import DataError
+from trainables.tabular_data import fingerprint
 
 VAL_FRACTION = 0.15
 TEST_FRACTION = 0.15
@@ -70,8 +71,6 @@ def noisy_sine() -> np.ndarray:
 
 def series_values(column, name: str, where: str) -> np.ndarray:
     """A column as finite float64 values; every problem is a DataError naming the column."""
-    import pandas as pd
-
     if not pd.api.types.is_numeric_dtype(column) or pd.api.types.is_bool_dtype(column):
         bad = next((v for v in column if not _is_number(v)), column.iloc[0] if len(column) else None)
         raise DataError(f"The series '{name}' of {where} must be numeric; got values like {bad!r}.")
@@ -94,8 +93,6 @@ def _is_number(value) -> bool:
 
 def read_table(path: str | Path):
     """A CSV as a pandas DataFrame; a missing or unreadable file is a DataError."""
-    import pandas as pd
-
     path = Path(path)
     if not path.is_file():
         raise DataError(f"The --data file '{path}' does not exist or is not a file.")

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import torch
 
 from pipelines.errors import DataError
@@ -51,8 +52,6 @@ def fingerprint(x: np.ndarray, y: np.ndarray) -> str:
 
 def read_csv(path: str | Path, target: str | None) -> tuple[np.ndarray, np.ndarray, list[str]]:
     """Features, raw target column and feature names of a CSV; every problem is a DataError."""
-    import pandas as pd
-
     path = Path(path)
     if not path.is_file():
         raise DataError(f"The --data file '{path}' does not exist or is not a file.")

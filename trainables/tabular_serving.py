@@ -9,11 +9,12 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import torch
 from torch import nn
 
-from trainables.tabular_data import TabularData
 from pipelines.errors import DataError
+from trainables.tabular_data import TabularData
 
 EXAMPLE_ROWS = 3   # rows in a model's input example
 
@@ -30,14 +31,10 @@ class TabularPredictor:
         self.example_rows = data.x_train[:EXAMPLE_ROWS].double().numpy() * self.x_std + self.x_mean
 
     def example(self):
-        import pandas as pd
-
         return pd.DataFrame(self.example_rows, columns=self.feature_names)
 
     def features(self, raw) -> torch.Tensor:
         """The scaled feature matrix of raw rows; a DataError names missing, extra or bad columns."""
-        import pandas as pd
-
         frame = raw if isinstance(raw, pd.DataFrame) else pd.DataFrame(raw)
         columns = [str(c) for c in frame.columns]
         missing = [c for c in self.feature_names if c not in columns]
@@ -62,8 +59,6 @@ class TabularPredictor:
 
     @torch.inference_mode()
     def predict(self, raw):
-        import pandas as pd
-
         out = self.model(self.features(raw))
         if self.classes is None:        # regression: back to the target's units
             values = (out.squeeze(-1).double() * self.y_std + self.y_mean).numpy()
@@ -82,8 +77,6 @@ def make_predictor(model: nn.Module, data: TabularData, config: dict) -> Tabular
 
 def read_raw(path: str):
     """The rows of a CSV of raw feature columns (the predictor checks the columns)."""
-    import pandas as pd
-
     path = Path(path)
     if not path.is_file():
         raise DataError(f"The --data file '{path}' does not exist or is not a file.")

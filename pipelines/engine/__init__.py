@@ -1,1 +1,1 @@
-"""Runs a sweep: settings and input checks, the Ray session, the Tuner and its searcher, a trial's worker side, results."""
+"""Runs a sweep: settings and input checks, the Ray session, the Tuner and its searcher, the trials, results."""

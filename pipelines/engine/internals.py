@@ -7,6 +7,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import optuna
+import ray.cloudpickle as cloudpickle
+
 # Tune's SearchGenerator saves its state as search_gen_state-<session>.json (SearchGenerator.CKPT_FILE_TMPL).
 SEARCH_STATE_PATTERN = "search_gen_state-*.json"
 
@@ -25,8 +28,6 @@ def optuna_trial_of(study, frozen):
     """A live `optuna.Trial` for a RUNNING trial of the study, to report to and tell after a restart.
     Optuna hands out live trials only from ask(); its constructor wants the storage's trial id, which
     a FrozenTrial keeps privately."""
-    import optuna
-
     return optuna.Trial(study, frozen._trial_id)
 
 
@@ -39,8 +40,6 @@ def saved_search_state(sweep_dir: Path) -> Path | None:
 def set_saved_trial_budget(path: Path, trials: int) -> None:
     """Set the trial budget (num_samples) in a saved search state. Tuner.restore cannot change
     num_samples: Tune keeps it in this cloudpickled dict, as `total_samples` beside `finished`."""
-    import ray.cloudpickle as cloudpickle
-
     state = cloudpickle.loads(path.read_bytes())
     state["total_samples"], state["finished"] = trials, False
     path.write_bytes(cloudpickle.dumps(state))

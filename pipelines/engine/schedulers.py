@@ -1,6 +1,8 @@
 """The trial scheduler of a sweep (ASHA or none), and the epochs at which it compares trials."""
 from __future__ import annotations
 
+from ray.tune.schedulers import ASHAScheduler, FIFOScheduler
+
 from pipelines.engine.settings import SweepSettings
 
 ASHA_GRACE_EPOCHS = 2       # epochs every trial gets before ASHA may stop it
@@ -25,8 +27,6 @@ def report_epochs(s: SweepSettings, max_epochs: int) -> tuple[int, ...]:
 
 def scheduler_for(s: SweepSettings, max_epochs: int):
     """Ray Tune's scheduler for the sweep's --scheduler."""
-    from ray.tune.schedulers import ASHAScheduler, FIFOScheduler  # with the Tuner (pipelines.engine.tuner)
-
     if s.scheduler == "fifo":
         return FIFOScheduler()
     return ASHAScheduler(time_attr="epoch", max_t=max_epochs, grace_period=min(ASHA_GRACE_EPOCHS, max_epochs),

@@ -36,7 +36,9 @@ def leaderboard(client, parent) -> list[dict]:
 def close_running_trials(client, experiment_id: str, parent_run_id: str, status: str, error: str | None = None,
                          open_statuses: tuple[str, ...] = ("RUNNING",)) -> None:
     """End the sweep's child runs whose MLflow status is one of `open_statuses`, tagging them `status`."""
-    from mlflow.entities import RunTag  # MLflow on the sweep's path: see pipelines.tracking.store
+    from mlflow.entities import (
+        RunTag,  # MLflow on the sweep's path: see pipelines.tracking.store
+    )
 
     for run in (r for r in child_runs(client, experiment_id, parent_run_id) if r.info.status in open_statuses):
         tags = [RunTag("hpo.status", status)] + ([RunTag("hpo.error", error)] if error else [])

@@ -2,9 +2,9 @@
 an explicit GPU share is refused before anything is written."""
 import pytest
 
-from pipelines.errors import UsageError
 from pipelines.engine.settings import SweepSettings
 from pipelines.engine.sweep import run_sweep
+from pipelines.errors import UsageError
 
 
 def test_auto_on_a_cluster_without_gpus_runs_on_the_cpu(local_ray, store):

@@ -20,13 +20,13 @@ import pytest
 import yaml
 from mlflow.tracking import MlflowClient
 
-from pipelines.errors import UsageError
-from pipelines.serving.promote import promote
-from pipelines.reporting.summary import print_leaderboard
-from pipelines.tracking.runs import find_sweep
 from pipelines.engine.settings import SweepSettings
 from pipelines.engine.sweep import run_sweep
 from pipelines.engine.train_once import train_once
+from pipelines.errors import UsageError
+from pipelines.reporting.summary import print_leaderboard
+from pipelines.serving.promote import promote
+from pipelines.tracking.runs import find_sweep
 from trainables.tabular_data import encode_labels, read_csv, split_rows
 
 HPO = os.path.join(os.path.dirname(sys.executable), "hpo")

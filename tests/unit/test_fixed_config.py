@@ -2,9 +2,9 @@
 import pytest
 import yaml
 
+from pipelines.engine.train_once import load_config
 from pipelines.errors import UsageError
 from pipelines.registry import TASKS
-from pipelines.engine.train_once import load_config
 
 GOOD = {"batch_size": 32, "epochs": 4, "lr": 0.01, "optimizer": "Adam", "n_layers": 2, "n_units_l0": 16,
         "n_units_l1": 8, "activation": "Tanh", "dropout": 0.1, "weight_decay": 1.0e-4, "seed": 7}

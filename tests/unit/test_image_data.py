@@ -8,10 +8,10 @@ import pytest
 import torch
 from PIL import Image
 
+from pipelines.errors import DataError
+from tests.unit.training import trained
 from trainables import cnn
 from trainables.image_data import FOLDER_IMAGE_SIZE, OFFLINE_VARIABLE
-from tests.unit.training import trained
-from pipelines.errors import DataError
 from trainables.task import DataRequest
 
 CONFIG = {"batch_size": 32, "epochs": 2, "lr": 0.01, "optimizer": "Adam", "conv_blocks": 2,

@@ -10,14 +10,13 @@ import pytest
 import torch
 
 from benchmarks.bigram_floor import cross_entropy, pair_counts
+from pipelines.errors import DataError, SpaceError
 from pipelines.registry import TASKS
 from search_spaces.space import Space, check_space
-from pipelines.errors import SpaceError
 from search_spaces.yaml_space import load_space_file, parse_space
 from trainables import bigram, language, transformer
 from trainables.optimizers import make_optimizer
 from trainables.reporting import MemoryIO
-from pipelines.errors import DataError
 from trainables.task import DataRequest
 from trainables.text_data import default_text, load_text, min_chars
 

@@ -6,10 +6,10 @@ import pandas as pd
 import pytest
 import torch
 
-from trainables import rnn
-from tests.unit.training import trained
-from trainables.series_data import MIN_LENGTH, SINE_LENGTH, SINE_NOISE_VARIANCE, noisy_sine
 from pipelines.errors import DataError
+from tests.unit.training import trained
+from trainables import rnn
+from trainables.series_data import MIN_LENGTH, SINE_LENGTH, SINE_NOISE_VARIANCE, noisy_sine
 from trainables.task import DataRequest
 
 CONFIG = {"batch_size": 64, "epochs": 2, "lr": 0.01, "optimizer": "Adam", "window": 12, "cell": "GRU",

@@ -4,8 +4,8 @@ import numpy as np
 import pytest
 import torch
 
-from trainables import binary, multiclass, regression
 from pipelines.errors import DataError
+from trainables import binary, multiclass, regression
 from trainables.task import DataRequest
 
 

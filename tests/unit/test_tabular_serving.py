@@ -6,9 +6,9 @@ import pandas as pd
 import pytest
 import torch
 
+from pipelines.errors import DataError
 from pipelines.registry import TASKS
 from trainables.reporting import MemoryIO
-from pipelines.errors import DataError
 from trainables.task import DataRequest
 
 CONFIG = {"batch_size": 32, "epochs": 3, "lr": 0.01, "optimizer": "Adam", "n_layers": 1, "n_units_l0": 16,

@@ -5,9 +5,9 @@ import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from pipelines.errors import SpaceError
 from pipelines.registry import TASKS
 from search_spaces.space import ParamSpec, Space, check_space
-from pipelines.errors import SpaceError
 from search_spaces.yaml_space import load_space_file, parse_space
 
 GOOD = """
