@@ -7,7 +7,7 @@ of the characters in its batch.
 """
 from torch import nn
 
-from trainables import language
+from trainables import baselines, language
 from trainables.task import DataRequest, Task
 from trainables.text_data import DEFAULT_DESCRIPTION, TextData, load_text
 
@@ -38,4 +38,4 @@ TASK = Task(name="bigram", default_data=DEFAULT_DESCRIPTION,
             metrics=("val_ppl",), load_data=load_data, build_model=build_model,
             train=language.make_train(build_model, context_of=lambda config: 1), evaluate=language.evaluate,
             make_predictor=language.make_predictor, read_raw=language.read_raw,
-            summarize_best=language.summarize_best)
+            summarize_best=language.summarize_best, baselines=baselines.count_bigram)

@@ -5,6 +5,8 @@ Default data: scikit-learn's breast cancer set (569 rows, 30 features); or a CSV
 import torch
 from torch import nn
 
+from trainables import baselines
+from trainables.metrics import CLASSIFICATION_METRICS, classification_scores
 from trainables.tabular import build_tabular_mlp, make_train, split
 from trainables.tabular_data import TabularData, load_tabular, sklearn_builtin
 from trainables.tabular_serving import make_predictor, read_raw
@@ -29,12 +31,11 @@ def make_loss(config: dict) -> nn.Module:
 def evaluate(model: nn.Module, data: TabularData, split_name: str) -> dict:
     model.eval()
     x, y = split(data, split_name)
-    logits = model(x).squeeze(-1)
-    return {f"{split_name}_loss": nn.functional.binary_cross_entropy_with_logits(logits, y.float()).item(),
-            f"{split_name}_acc": ((logits > 0).long() == y).float().mean().item()}
+    positive = torch.sigmoid(model(x).squeeze(-1).float())
+    return classification_scores(split_name, y.cpu().numpy(), torch.stack([1 - positive, positive], 1).cpu().numpy())
 
 
 TASK = Task(name="binary", default_data="scikit-learn breast cancer (569 rows, 30 features)",
-            metrics=("val_acc",), load_data=load_data, build_model=build_model,
+            metrics=CLASSIFICATION_METRICS, load_data=load_data, build_model=build_model,
             train=make_train(build_model, make_loss, evaluate), evaluate=evaluate,
-            make_predictor=make_predictor, read_raw=read_raw)
+            make_predictor=make_predictor, read_raw=read_raw, baselines=baselines.tabular)

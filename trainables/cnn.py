@@ -22,8 +22,10 @@ from PIL import Image
 from torch import nn
 
 from pipelines.errors import DataError
+from trainables import baselines
 from trainables.image_data import ImageData, image_files, image_pixels, load_images, open_image
 from trainables.loop import fit, prepare_trial
+from trainables.metrics import CLASSIFICATION_METRICS, classification_scores
 from trainables.mlp import build_mlp, layer_widths
 from trainables.task import DataRequest, Task, served_strings
 
@@ -76,8 +78,7 @@ def evaluate(model: nn.Module, data: ImageData, split_name: str) -> dict:
     model.eval()
     x, y = getattr(data, f"x_{split_name}"), getattr(data, f"y_{split_name}")
     logits = torch.cat([model(x[i:i + EVAL_BATCH]) for i in range(0, len(x), EVAL_BATCH)])
-    return {f"{split_name}_loss": nn.functional.cross_entropy(logits, y).item(),
-            f"{split_name}_acc": (logits.argmax(-1) == y).float().mean().item()}
+    return classification_scores(split_name, y.cpu().numpy(), torch.softmax(logits.float(), 1).cpu().numpy())
 
 
 def png_data_uri(pixels: np.ndarray) -> str:
@@ -145,5 +146,5 @@ def read_raw(path: str) -> list[str]:
 
 
 TASK = Task(name="cnn", default_data="scikit-learn digits (1797 images, 8x8, 10 classes)",
-            metrics=("val_acc",), load_data=load_data, build_model=build_model, train=train,
-            evaluate=evaluate, make_predictor=make_predictor, read_raw=read_raw)
+            metrics=CLASSIFICATION_METRICS, load_data=load_data, build_model=build_model, train=train,
+            evaluate=evaluate, make_predictor=make_predictor, read_raw=read_raw, baselines=baselines.pixels)

@@ -5,6 +5,8 @@ Default data: scikit-learn's iris set (150 rows, 4 features, 3 classes); or a CS
 import torch
 from torch import nn
 
+from trainables import baselines
+from trainables.metrics import CLASSIFICATION_METRICS, classification_scores
 from trainables.tabular import build_tabular_mlp, make_train, split
 from trainables.tabular_data import TabularData, load_tabular, sklearn_builtin
 from trainables.tabular_serving import make_predictor, read_raw
@@ -28,12 +30,10 @@ def make_loss(config: dict) -> nn.Module:
 def evaluate(model: nn.Module, data: TabularData, split_name: str) -> dict:
     model.eval()
     x, y = split(data, split_name)
-    logits = model(x)
-    return {f"{split_name}_loss": nn.functional.cross_entropy(logits, y).item(),
-            f"{split_name}_acc": (logits.argmax(dim=1) == y).float().mean().item()}
+    return classification_scores(split_name, y.cpu().numpy(), torch.softmax(model(x).float(), 1).cpu().numpy())
 
 
 TASK = Task(name="multiclass", default_data="scikit-learn iris (150 rows, 4 features, 3 classes)",
-            metrics=("val_acc",), load_data=load_data, build_model=build_model,
+            metrics=CLASSIFICATION_METRICS, load_data=load_data, build_model=build_model,
             train=make_train(build_model, make_loss, evaluate), evaluate=evaluate,
-            make_predictor=make_predictor, read_raw=read_raw)
+            make_predictor=make_predictor, read_raw=read_raw, baselines=baselines.tabular)

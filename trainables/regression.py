@@ -5,13 +5,15 @@ uses scikit-learn's California housing loader (downloads, or reads the cache in 
 comes with --data/--target.
 
 `val_loss` is always the MSE on the standardised target, whichever training loss a trial uses, so
-that trials stay comparable; `val_rmse` is in the target's own units and `val_r2` is R^2.
+that trials stay comparable; `val_rmse` and `val_mae` are in the target's own units and `val_r2` is R^2.
 """
 import numpy as np
 import torch
 from torch import nn
 
 from pipelines.errors import DataError
+from trainables import baselines
+from trainables.metrics import REGRESSION_METRICS, regression_scores
 from trainables.tabular import build_tabular_mlp, make_train, split
 from trainables.tabular_data import TabularData, load_tabular, sklearn_builtin
 from trainables.tabular_serving import make_predictor, read_raw
@@ -59,15 +61,10 @@ def make_loss(config: dict) -> nn.Module:
 def evaluate(model: nn.Module, data: TabularData, split_name: str) -> dict:
     model.eval()
     x, y = split(data, split_name)
-    prediction = model(x).squeeze(-1)
-    mse = nn.functional.mse_loss(prediction, y).item()
-    total = ((y - y.mean()) ** 2).sum().item()
-    return {f"{split_name}_loss": mse,
-            f"{split_name}_rmse": mse ** 0.5 * data.y_std,
-            f"{split_name}_r2": 1.0 - ((prediction - y) ** 2).sum().item() / total if total > 0 else 0.0}
+    return regression_scores(split_name, y.cpu().numpy(), model(x).squeeze(-1).float().cpu().numpy(), data.y_std)
 
 
 TASK = Task(name="regression", default_data="scikit-learn diabetes (442 rows, 10 features)",
-            metrics=("val_rmse", "val_r2"), load_data=load_data, build_model=build_model,
+            metrics=REGRESSION_METRICS, load_data=load_data, build_model=build_model,
             train=make_train(build_model, make_loss, evaluate), evaluate=evaluate,
-            make_predictor=make_predictor, read_raw=read_raw)
+            make_predictor=make_predictor, read_raw=read_raw, baselines=baselines.tabular)

@@ -6,7 +6,7 @@ test MSE); or a user's series with --data FILE.csv --target COL, in file order.
 A trial sees windows of `window` past values and predicts the next one. `val_loss` is the MSE of the
 standardised series (comparable across series); `val_rmse` is in the series' own units. The parent run
 also gets a naive baseline that predicts the last value seen (`baseline_val_loss`, `baseline_val_rmse`,
-`baseline_test_loss`, `baseline_test_rmse`): a model worth keeping beats it.
+`baseline_test_loss`, `baseline_test_rmse`, and the same as `baseline_last_value_*`): a model worth keeping beats it.
 """
 from __future__ import annotations
 
@@ -61,9 +61,9 @@ def train(config: dict, data: SeriesData, io) -> None:
         validate=lambda m: evaluate(m, data, "val"), config=config, io=io)
 
 
-def scores(split_name: str, prediction: torch.Tensor, target: torch.Tensor, std: float, prefix: str = "") -> dict:
+def scores(split_name: str, prediction: torch.Tensor, target: torch.Tensor, std: float) -> dict:
     mse = nn.functional.mse_loss(prediction, target).item()
-    return {f"{prefix}{split_name}_loss": mse, f"{prefix}{split_name}_rmse": mse ** 0.5 * std}
+    return {f"{split_name}_loss": mse, f"{split_name}_rmse": mse ** 0.5 * std}
 
 
 @torch.inference_mode()
@@ -73,14 +73,13 @@ def evaluate(model: nn.Module, data: SeriesData, split_name: str) -> dict:
     return scores(split_name, model(x), y, data.std)
 
 
-def summarize_best(model: nn.Module, data: SeriesData, config: dict) -> dict:
-    """The naive last-value baseline on val and test, in the same units as the model's metrics."""
+def last_value(data: SeriesData) -> dict:
+    """The naive baseline that predicts the last value seen, on val and test, in the model's metrics."""
     metrics = {}
     for split_name in ("val", "test"):
         start, end = data.target_range(split_name)
-        metrics.update(scores(split_name, data.values[start - 1:end - 1], data.values[start:end], data.std,
-                              prefix="baseline_"))
-    return {"metrics": metrics}
+        metrics.update(scores(split_name, data.values[start - 1:end - 1], data.values[start:end], data.std))
+    return {"last_value": metrics}
 
 
 SERIES, VALUE = "series", "value"  # the served model's input columns: rows of each series in time order
@@ -155,4 +154,4 @@ def read_raw(path: str) -> pd.DataFrame:
 
 TASK = Task(name="rnn", default_data="generated noisy sine (2000 steps, noise variance 0.01)",
             metrics=("val_rmse",), load_data=load_data, build_model=build_model, train=train,
-            evaluate=evaluate, make_predictor=make_predictor, read_raw=read_raw, summarize_best=summarize_best)
+            evaluate=evaluate, make_predictor=make_predictor, read_raw=read_raw, baselines=last_value)

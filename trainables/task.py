@@ -40,6 +40,9 @@ class Task:
     # Extra results of the best model on the sweep's parent run:
     # summarize_best(model, data, config) -> {"metrics": {name: float}, "texts": {"file.txt": str}}
     summarize_best: Callable[[nn.Module, Any, dict], dict] | None = None
+    # Untuned models fitted on train+val (trainables.baselines): baselines(data) -> {name: {"test_acc": ...}}.
+    # The parent run logs each as baseline_<name>_<metric>, and the best of them as baseline_<metric>.
+    baselines: Callable[[Any], dict] | None = None
 
 
 def served_strings(raw, column: str) -> list[str]:

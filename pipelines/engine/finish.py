@@ -2,6 +2,7 @@
 with its metrics, best config, model and report."""
 from __future__ import annotations
 
+import math
 import time
 
 import yaml
@@ -9,6 +10,7 @@ import yaml
 from pipelines.engine.prepare import PreparedSweep
 from pipelines.engine.results import SweepOutcome, best_result
 from pipelines.engine.schedulers import report_epochs
+from trainables.metrics import mode_of
 from trainables.reporting import load_state
 
 
@@ -39,7 +41,8 @@ def finish_parent(client, outcome: SweepOutcome, results, prepared: PreparedSwee
     outcome.best_metrics = {("best_" + k if k.startswith("val_") else k): v for k, v in scores.items()}
     extras = task.summarize_best(model, data, best.config) if task.summarize_best else {}
     outcome.best_metrics.update(extras.get("metrics", {}))
-    metrics += [Metric(k, float(v), stamp, 0) for k, v in outcome.best_metrics.items()]
+    outcome.baselines = baseline_metrics(task, data)
+    metrics += [Metric(k, float(v), stamp, 0) for k, v in {**outcome.best_metrics, **outcome.baselines}.items()]
     config_text = yaml.safe_dump(best.config, sort_keys=False)
     (outcome.sweep_dir / "best_config.yaml").write_text(config_text)
     # The best config as tags, not params: a resumed sweep may find a better one, and MLflow params cannot change.
@@ -54,3 +57,14 @@ def finish_parent(client, outcome: SweepOutcome, results, prepared: PreparedSwee
     client.log_batch(parent_id, tags=[RunTag(f"hpo.{k}", v) for k, v in code_version().items()])
     log_sweep_report(client, outcome, rungs=report_epochs(prepared.settings, prepared.max_epochs))
     client.set_terminated(parent_id, "FINISHED")
+
+
+def baseline_metrics(task, data) -> dict[str, float]:
+    """baseline_<name>_<metric> of each of the task's untuned baselines, and baseline_<metric>: the best of them."""
+    found = task.baselines(data) if task.baselines else {}
+    flat = {f"baseline_{name}_{k}": v for name, scores in found.items() for k, v in scores.items()}
+    for k in dict.fromkeys(k for scores in found.values() for k in scores):
+        values = [scores[k] for scores in found.values() if math.isfinite(scores.get(k, math.nan))]
+        if values:
+            flat[f"baseline_{k}"] = max(values) if mode_of(k) == "max" else min(values)
+    return flat

@@ -32,6 +32,7 @@ class SweepOutcome:
     trials: list[TrialRecord] = field(default_factory=list)
     best: TrialRecord | None = None
     best_metrics: dict = field(default_factory=dict)   # of the best trial's best weights: val and test
+    baselines: dict = field(default_factory=dict)      # baseline_<metric> of untuned models on the same test rows
     seconds: float = 0.0
     interrupted: bool = False                          # ended by Ctrl-C; `hpo resume` continues it
 

@@ -11,6 +11,7 @@ from pipelines.engine.outcomes import outcome_of, trial_label
 
 TTY_REFRESH_SECONDS = 0.5    # how often the live line is redrawn on a terminal
 LOG_REFRESH_SECONDS = 15.0   # without a terminal, a line this often (and one per finished trial)
+LINE_METRICS = 2             # of a task's metrics, the first this many follow the best val_loss on the line
 
 
 class LiveView(Callback):
@@ -66,7 +67,8 @@ class LiveView(Callback):
         if self.best is not None:
             value, trial_id, result = self.best
             number = self.number_of(trial_id)
-            extra = "".join(f", {m} {result[m]:.4g}" for m in self.metrics if isinstance(result.get(m), float))
+            extra = "".join(f", {m} {result[m]:.4g}" for m in self.metrics[:LINE_METRICS]
+                            if isinstance(result.get(m), float))
             text += f" | best val_loss {value:.4g} ({trial_label(number, trial_id)}{extra})"
         return text
 

@@ -3,15 +3,19 @@ from __future__ import annotations
 
 import math
 
+from pipelines import registry
 from pipelines.engine.outcomes import trial_label
 from pipelines.reporting.tables import CONFIG_COLUMNS, format_table, leaderboard_table
 from pipelines.tracking.runs import find_sweep, leaderboard
 from pipelines.tracking.store import client_for, resolve_tracking_uri
+from trainables.metrics import mode_of
+
+SHOWN_METRICS = 2   # of a task's metrics, the first this many get a column in the summary table
 
 
 def print_summary(outcome) -> None:
     trials = sorted(outcome.trials, key=lambda t: (math.isnan(t.best_val_loss), t.best_val_loss))
-    metric_names = sorted({m for t in trials for m in t.metrics if m != "val_loss"})
+    metric_names = list(dict.fromkeys(m for t in trials for m in t.metrics if m != "val_loss"))[:SHOWN_METRICS]
     columns = [c for c in CONFIG_COLUMNS if any(c in t.config for t in trials)]
     rows = [[trial_label(t.number, t.trial_id), t.status, t.epochs,
              t.best_val_loss, *[t.metrics.get(m) for m in metric_names], *[t.config.get(c) for c in columns]]
@@ -34,6 +38,10 @@ def print_summary(outcome) -> None:
           "  ".join(f"{k} {v:.4g}" for k, v in outcome.best_metrics.items()))
     for key, value in outcome.best.config.items():
         print(f"  {key}: {value}")
+    comparison = against_baselines({**outcome.best_metrics, **outcome.baselines}, headline_metrics(outcome.task))
+    if comparison:
+        print("\non the held-out test rows, against untuned models fitted on the same train+val rows:")
+        print("\n".join(f"  {line}" for line in comparison))
     print(f"\nbest config: {outcome.sweep_dir / 'best_config.yaml'}")
     print(f"MLflow:      hpo ui --tracking-uri {outcome.tracking_uri}")
     print(f"             then http://127.0.0.1:5000/#/experiments/{outcome.experiment_id}/runs "
@@ -47,3 +55,33 @@ def print_leaderboard(name: str, top: int, tracking_uri: str | None) -> None:
     rows = leaderboard(client, parent)[:top]
     columns = [c for c in CONFIG_COLUMNS if any(c in r["params"] for r in rows)]
     print(format_table(*leaderboard_table(rows, columns)))
+    comparison = against_baselines(parent.data.metrics, headline_metrics(parent.data.tags.get("hpo.task", "")))
+    if comparison:
+        print("\nthe sweep's model on the held-out test rows, against untuned baselines:")
+        print("\n".join(f"  {line}" for line in comparison))
+
+
+def headline_metrics(task_name: str) -> tuple[str, ...]:
+    """The test metrics a sweep's model is judged by: the loss, and the task's first metric."""
+    task = registry.TASKS[task_name].task if task_name in registry.TASKS else None
+    first = task.metrics[0].replace("val_", "test_", 1) if task and task.metrics else None
+    return ("test_loss", first) if first else ("test_loss",)
+
+
+def against_baselines(metrics: dict, names: tuple[str, ...]) -> list[str]:
+    """One line per test metric that has a baseline: the tuned value, the best baseline's, and which
+    wins, said plainly when the tuned model loses."""
+    lines = []
+    for name in names:
+        tuned, baseline = metrics.get(name), metrics.get(f"baseline_{name}")
+        if tuned is None or baseline is None:
+            continue
+        which = next((k[len("baseline_"):-len(name) - 1] for k, v in metrics.items()
+                      if k.startswith("baseline_") and k.endswith(f"_{name}") and k != f"baseline_{name}"
+                      and v == baseline), "baseline")
+        better = tuned > baseline if mode_of(name) == "max" else tuned < baseline
+        verdict = ("beats it" if better else "ties with it" if tuned == baseline
+                   else f"LOSES to the untuned {which} model")
+        lines.append(f"{name}: tuned {tuned:.4g}, best untuned baseline {baseline:.4g} ({which}): the tuned model "
+                     f"{verdict}")
+    return lines

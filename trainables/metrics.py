@@ -1,0 +1,59 @@
+"""The metrics every task reports, with scikit-learn's functions: on a split's targets and a model's (or a
+baseline's) outputs, named `<split>_<metric>`. `<split>_loss` is the loss the objective ranks trials by."""
+from __future__ import annotations
+
+import numpy as np
+from sklearn import metrics as sk
+
+# Which way each metric is better, by its name without the split prefix (what `--metric` may name).
+HIGHER_IS_BETTER = {"acc", "precision", "recall", "f1", "auc", "r2"}
+LOWER_IS_BETTER = {"loss", "logloss", "rmse", "mae", "ppl"}
+CLASSIFICATION = ("loss", "acc", "precision", "recall", "f1", "auc", "logloss")
+REGRESSION = ("loss", "rmse", "mae", "r2")
+# What a task reports every epoch besides val_loss.
+CLASSIFICATION_METRICS = tuple(f"val_{k}" for k in CLASSIFICATION if k != "loss")
+REGRESSION_METRICS = tuple(f"val_{k}" for k in REGRESSION if k != "loss")
+
+
+def mode_of(metric: str) -> str:
+    """'max' or 'min' for a metric name such as val_f1 or test_rmse."""
+    base = metric.split("_", 1)[1] if "_" in metric else metric
+    return "max" if base in HIGHER_IS_BETTER else "min"
+
+
+def classification_scores(split: str, y: np.ndarray, proba: np.ndarray) -> dict:
+    """y: class indices (n,); proba: class probabilities (n, classes). Macro averages over the classes,
+    one-vs-rest ROC AUC for more than two; AUC is NaN when the split lacks a class."""
+    y, proba = np.asarray(y), np.asarray(proba, dtype=np.float64)
+    if not np.isfinite(proba).all():  # a diverged model: the loop ends the trial on the non-finite loss
+        return {f"{split}_{k}": float("nan") for k in CLASSIFICATION}
+    proba = proba / proba.sum(axis=1, keepdims=True)  # exactly 1 in float64, whatever the model's precision
+    n_classes = proba.shape[1]
+    labels = np.arange(n_classes)
+    predicted = proba.argmax(axis=1)
+    binary = n_classes == 2
+    average = "binary" if binary else "macro"
+    logloss = sk.log_loss(y, np.clip(proba, 1e-15, 1.0), labels=labels)
+    # One call for precision, recall and F1: each of scikit-learn's metric calls costs about a millisecond.
+    precision, recall, f1, _ = sk.precision_recall_fscore_support(
+        y, predicted, labels=None if binary else labels, average=average, zero_division=0)
+    scores = {"loss": logloss, "acc": sk.accuracy_score(y, predicted), "precision": precision, "recall": recall,
+              "f1": f1, "logloss": logloss}
+    if len(np.unique(y)) < n_classes:
+        scores["auc"] = float("nan")
+    elif binary:
+        scores["auc"] = sk.roc_auc_score(y, proba[:, 1])
+    else:
+        scores["auc"] = sk.roc_auc_score(y, proba, multi_class="ovr", average="macro", labels=labels)
+    return {f"{split}_{k}": float(v) for k, v in scores.items()}
+
+
+def regression_scores(split: str, y: np.ndarray, prediction: np.ndarray, y_std: float) -> dict:
+    """y and prediction on the standardised scale; loss is the MSE there, RMSE and MAE in the target's units."""
+    y, prediction = np.asarray(y, dtype=np.float64), np.asarray(prediction, dtype=np.float64)
+    if not np.isfinite(prediction).all():
+        return {f"{split}_{k}": float("nan") for k in REGRESSION}
+    mse = sk.mean_squared_error(y, prediction)
+    return {f"{split}_loss": float(mse), f"{split}_rmse": float(np.sqrt(mse) * y_std),
+            f"{split}_mae": float(sk.mean_absolute_error(y, prediction) * y_std),
+            f"{split}_r2": float(sk.r2_score(y, prediction))}
