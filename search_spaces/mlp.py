@@ -19,7 +19,8 @@ def training_params(space: Space, batch_sizes=(16, 32, 64, 128), epochs=(5, 50))
 
 def mlp_params(space: Space) -> dict:
     config = training_params(space)
-    config["n_layers"] = space.int("n_layers", 1, 3, minimum=1, maximum=MAX_LAYERS)  # hidden layers
+    # Hidden layers; 0 is a linear model on the features, the untuned baseline's shape.
+    config["n_layers"] = space.int("n_layers", 0, 3, minimum=0, maximum=MAX_LAYERS)
     for i in range(config["n_layers"]):  # one width per hidden layer, conditional on n_layers
         config[f"n_units_l{i}"] = space.int(f"n_units_l{i}", 8, 256, log=True, minimum=1, maximum=MAX_WIDTH)
     config["activation"] = space.categorical("activation", list(ACTIVATIONS), allowed=ACTIVATIONS)

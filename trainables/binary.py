@@ -2,13 +2,14 @@
 
 Default data: scikit-learn's breast cancer set (569 rows, 30 features); or a CSV with --data/--target.
 """
+import numpy as np
 import torch
 from torch import nn
 
 from trainables import baselines
 from trainables.metrics import CLASSIFICATION_METRICS, classification_scores
-from trainables.tabular import build_tabular_mlp, make_train, split
-from trainables.tabular_data import TabularData, load_tabular, sklearn_builtin
+from trainables.tabular import build_tabular_mlp, evaluate_with, make_train, split
+from trainables.tabular_data import TabularData, load_tabular, merge_validation, sklearn_builtin
 from trainables.tabular_serving import make_predictor, read_raw
 from trainables.task import DataRequest, Task
 
@@ -28,14 +29,22 @@ def make_loss(config: dict) -> nn.Module:
 
 
 @torch.inference_mode()
-def evaluate(model: nn.Module, data: TabularData, split_name: str) -> dict:
+def outputs(model: nn.Module, data: TabularData, split_name: str) -> np.ndarray:
+    """The probabilities of the two classes."""
     model.eval()
-    x, y = split(data, split_name)
-    positive = torch.sigmoid(model(x).squeeze(-1).float())
-    return classification_scores(split_name, y.cpu().numpy(), torch.stack([1 - positive, positive], 1).cpu().numpy())
+    positive = torch.sigmoid(model(split(data, split_name)[0]).squeeze(-1).float())
+    return torch.stack([1 - positive, positive], 1).cpu().numpy()
+
+
+def score(split_name: str, probabilities: np.ndarray, data: TabularData) -> dict:
+    return classification_scores(split_name, split(data, split_name)[1].cpu().numpy(), probabilities)
+
+
+evaluate = evaluate_with(outputs, score)
 
 
 TASK = Task(name="binary", default_data="scikit-learn breast cancer (569 rows, 30 features)",
             metrics=CLASSIFICATION_METRICS, load_data=load_data, build_model=build_model,
             train=make_train(build_model, make_loss, evaluate), evaluate=evaluate,
-            make_predictor=make_predictor, read_raw=read_raw, baselines=baselines.tabular)
+            make_predictor=make_predictor, read_raw=read_raw, baselines=baselines.tabular,
+            outputs=outputs, score=score, merge_validation=merge_validation)

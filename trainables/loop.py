@@ -64,14 +64,15 @@ def checkpoint_state(model, optimizer, generator, progress: dict, best_model) ->
 def fit(model: nn.Module, optimizer, loss_fn, *, x: torch.Tensor | None = None, y: torch.Tensor | None = None,
         validate: Callable[[nn.Module], dict], config: dict, io,
         batches: Callable[[torch.Generator], Iterable] | None = None) -> None:
-    """Train for config['epochs'] epochs, ending early after PATIENCE epochs without improvement.
+    """Train for config['epochs'] epochs, ending early after config['patience'] (default PATIENCE) epochs
+    without improvement.
 
     An epoch is a shuffled pass over the in-memory (x, y), or, when `batches` is given, the batches
     that `batches(generator)` yields (the language models: a fixed number of steps on random windows).
 
-    Each epoch reports `epoch`, `train_loss`, the validation metrics, `best_val_loss` so far and
-    `final` (True on the last report of a trial that ends by itself), with a checkpoint of everything
-    needed to continue and the weights of the best epoch so far (`best_model`). A trial whose loss
+    Each epoch reports `epoch`, `train_loss`, the validation metrics, `best_val_loss` so far and its
+    `best_epoch`, and `final` (True on the last report of a trial that ends by itself), with a checkpoint
+    of everything needed to continue and the weights of the best epoch so far (`best_model`). A trial whose loss
     becomes NaN or infinite ends at once, its last report saying why in `diverged`.
     It trains on `io.device`, with the mixed precision that device supports; the task has put the model
     and its data there before building the optimizer (prepare_trial).
@@ -79,7 +80,8 @@ def fit(model: nn.Module, optimizer, loss_fn, *, x: torch.Tensor | None = None, 
     precision = Precision(io.device)
     epochs, batch_size = int(config["epochs"]), int(config["batch_size"])
     generator = torch.Generator().manual_seed(int(config.get("seed", 0)))
-    progress = {"epoch": 0, "best_val_loss": math.inf, "bad_epochs": 0}
+    patience = int(config.get("patience", PATIENCE))
+    progress = {"epoch": 0, "best_val_loss": math.inf, "best_epoch": 0, "bad_epochs": 0}
     best_model = None
     saved = io.restore()
     if saved is not None:
@@ -114,12 +116,13 @@ def fit(model: nn.Module, optimizer, loss_fn, *, x: torch.Tensor | None = None, 
         improved = metrics["val_loss"] < progress["best_val_loss"] - MIN_IMPROVEMENT
         progress["bad_epochs"] = 0 if improved else progress["bad_epochs"] + 1
         if metrics["val_loss"] < progress["best_val_loss"]:
-            progress["best_val_loss"] = metrics["val_loss"]
+            progress["best_val_loss"], progress["best_epoch"] = metrics["val_loss"], epoch
             best_model = clone_state(model)
         progress["epoch"] = epoch
-        final = epoch == epochs or progress["bad_epochs"] >= PATIENCE
+        final = epoch == epochs or progress["bad_epochs"] >= patience
         progress["last_report"] = {"epoch": epoch, "train_loss": train_loss, **metrics,
-                                   "best_val_loss": progress["best_val_loss"], "final": final}
+                                   "best_val_loss": progress["best_val_loss"], "best_epoch": progress["best_epoch"],
+                                   "final": final}
         io.report(progress["last_report"], checkpoint_state(model, optimizer, generator, progress, best_model))
         if final:
             return

@@ -2,13 +2,14 @@
 
 Default data: scikit-learn's iris set (150 rows, 4 features, 3 classes); or a CSV with --data/--target.
 """
+import numpy as np
 import torch
 from torch import nn
 
 from trainables import baselines
 from trainables.metrics import CLASSIFICATION_METRICS, classification_scores
-from trainables.tabular import build_tabular_mlp, make_train, split
-from trainables.tabular_data import TabularData, load_tabular, sklearn_builtin
+from trainables.tabular import build_tabular_mlp, evaluate_with, make_train, split
+from trainables.tabular_data import TabularData, load_tabular, merge_validation, sklearn_builtin
 from trainables.tabular_serving import make_predictor, read_raw
 from trainables.task import DataRequest, Task
 
@@ -27,13 +28,21 @@ def make_loss(config: dict) -> nn.Module:
 
 
 @torch.inference_mode()
-def evaluate(model: nn.Module, data: TabularData, split_name: str) -> dict:
+def outputs(model: nn.Module, data: TabularData, split_name: str) -> np.ndarray:
+    """The probabilities of the classes."""
     model.eval()
-    x, y = split(data, split_name)
-    return classification_scores(split_name, y.cpu().numpy(), torch.softmax(model(x).float(), 1).cpu().numpy())
+    return torch.softmax(model(split(data, split_name)[0]).float(), 1).cpu().numpy()
+
+
+def score(split_name: str, probabilities: np.ndarray, data: TabularData) -> dict:
+    return classification_scores(split_name, split(data, split_name)[1].cpu().numpy(), probabilities)
+
+
+evaluate = evaluate_with(outputs, score)
 
 
 TASK = Task(name="multiclass", default_data="scikit-learn iris (150 rows, 4 features, 3 classes)",
             metrics=CLASSIFICATION_METRICS, load_data=load_data, build_model=build_model,
             train=make_train(build_model, make_loss, evaluate), evaluate=evaluate,
-            make_predictor=make_predictor, read_raw=read_raw, baselines=baselines.tabular)
+            make_predictor=make_predictor, read_raw=read_raw, baselines=baselines.tabular,
+            outputs=outputs, score=score, merge_validation=merge_validation)

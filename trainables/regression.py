@@ -14,8 +14,8 @@ from torch import nn
 from pipelines.errors import DataError
 from trainables import baselines
 from trainables.metrics import REGRESSION_METRICS, regression_scores
-from trainables.tabular import build_tabular_mlp, make_train, split
-from trainables.tabular_data import TabularData, load_tabular, sklearn_builtin
+from trainables.tabular import build_tabular_mlp, evaluate_with, make_train, split
+from trainables.tabular_data import TabularData, load_tabular, merge_validation, sklearn_builtin
 from trainables.tabular_serving import make_predictor, read_raw
 from trainables.task import DataRequest, Task
 
@@ -58,13 +58,21 @@ def make_loss(config: dict) -> nn.Module:
 
 
 @torch.inference_mode()
-def evaluate(model: nn.Module, data: TabularData, split_name: str) -> dict:
+def outputs(model: nn.Module, data: TabularData, split_name: str) -> np.ndarray:
+    """The predictions, on the standardised target's scale."""
     model.eval()
-    x, y = split(data, split_name)
-    return regression_scores(split_name, y.cpu().numpy(), model(x).squeeze(-1).float().cpu().numpy(), data.y_std)
+    return model(split(data, split_name)[0]).squeeze(-1).float().cpu().numpy()
+
+
+def score(split_name: str, predictions: np.ndarray, data: TabularData) -> dict:
+    return regression_scores(split_name, split(data, split_name)[1].cpu().numpy(), predictions, data.y_std)
+
+
+evaluate = evaluate_with(outputs, score)
 
 
 TASK = Task(name="regression", default_data="scikit-learn diabetes (442 rows, 10 features)",
             metrics=REGRESSION_METRICS, load_data=load_data, build_model=build_model,
             train=make_train(build_model, make_loss, evaluate), evaluate=evaluate,
-            make_predictor=make_predictor, read_raw=read_raw, baselines=baselines.tabular)
+            make_predictor=make_predictor, read_raw=read_raw, baselines=baselines.tabular,
+            outputs=outputs, score=score, merge_validation=merge_validation)

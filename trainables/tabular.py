@@ -21,6 +21,14 @@ def split(data: TabularData, name: str) -> tuple[torch.Tensor, torch.Tensor]:
     return getattr(data, f"x_{name}"), getattr(data, f"y_{name}")
 
 
+def evaluate_with(outputs: Callable, score: Callable):
+    """A task's evaluate from its outputs (probabilities or predictions) and its score of them."""
+    @torch.inference_mode()
+    def evaluate(model: nn.Module, data, split_name: str) -> dict:
+        return score(split_name, outputs(model, data, split_name), data)
+    return evaluate
+
+
 def make_train(build_model: Callable[[dict, TabularData], nn.Module],
                make_loss: Callable[[dict], nn.Module],
                evaluate: Callable[[nn.Module, TabularData, str], dict]):

@@ -21,6 +21,17 @@ MIN_ROWS = 20            # below this a 70/15/15 split leaves nothing to validat
 MIN_ROWS_PER_CLASS = 5   # stratified splits need a few of each class in every split
 
 
+@dataclass(frozen=True)
+class RawSplits:
+    """The rows of each split before scaling (class indices, or the target in its units)."""
+    x_train: np.ndarray
+    y_train: np.ndarray
+    x_val: np.ndarray
+    y_val: np.ndarray
+    x_test: np.ndarray
+    y_test: np.ndarray
+
+
 @dataclass
 class TabularData:
     x_train: torch.Tensor
@@ -38,6 +49,7 @@ class TabularData:
     y_std: float = 1.0
     source: str = ""           # where the rows came from, for the run's lineage
     fingerprint: str = ""      # sha256 prefix of the raw table
+    raw: RawSplits | None = None  # the splits before scaling: a refit or a fold fits its own scaler on them
 
     @property
     def n_features(self) -> int:
@@ -128,12 +140,20 @@ def split_rows(x: np.ndarray, y: np.ndarray, *, seed: int, stratified: bool) -> 
 def split_and_scale(x: np.ndarray, y: np.ndarray, *, seed: int, classes: list | None,
                     feature_names: list[str], target: str, source: str) -> TabularData:
     """70/15/15 splits fixed by the seed; scaling fitted on the training split only."""
-    x_train, y_train, x_val, y_val, x_test, y_test = split_rows(x, y, seed=seed, stratified=classes is not None)
+    raw = RawSplits(*split_rows(x, y, seed=seed, stratified=classes is not None))
+    return scaled(raw, classes=classes, feature_names=feature_names, target=target, source=source,
+                  fingerprint=fingerprint(x, y))
 
-    x_mean = x_train.mean(axis=0)
-    x_std = x_train.std(axis=0)
+
+def scaled(raw: RawSplits, *, classes: list | None, feature_names: list[str], target: str, source: str,
+           fingerprint: str, target_scale: tuple[float, float] | None = None) -> TabularData:
+    """The splits as tensors, features standardised with the statistics of raw.x_train; a regression target
+    with `target_scale` (mean, std), else with those of raw.y_train."""
+    x_mean = raw.x_train.mean(axis=0)
+    x_std = raw.x_train.std(axis=0)
     x_std[x_std == 0] = 1.0  # a constant column stays zero instead of dividing by zero
-    y_mean, y_std = (0.0, 1.0) if classes is not None else (float(y_train.mean()), float(y_train.std()) or 1.0)
+    y_mean, y_std = ((0.0, 1.0) if classes is not None else target_scale or
+                     (float(raw.y_train.mean()), float(raw.y_train.std()) or 1.0))
 
     def features(a):
         return torch.tensor((a - x_mean) / x_std, dtype=torch.float32)
@@ -144,9 +164,23 @@ def split_and_scale(x: np.ndarray, y: np.ndarray, *, seed: int, classes: list | 
         return torch.tensor((a - y_mean) / y_std, dtype=torch.float32)
 
     return TabularData(
-        features(x_train), labels(y_train), features(x_val), labels(y_val), features(x_test), labels(y_test),
-        feature_names=feature_names, target=target, classes=classes, x_mean=x_mean, x_std=x_std,
-        y_mean=y_mean, y_std=y_std, source=source, fingerprint=fingerprint(x, y))
+        features(raw.x_train), labels(raw.y_train), features(raw.x_val), labels(raw.y_val), features(raw.x_test),
+        labels(raw.y_test), feature_names=feature_names, target=target, classes=classes, x_mean=x_mean,
+        x_std=x_std, y_mean=y_mean, y_std=y_std, source=source, fingerprint=fingerprint, raw=raw)
+
+
+def rescaled(data: TabularData, raw: RawSplits) -> TabularData:
+    """The same table cut into other splits, with a feature scaler fitted on their training rows. The target
+    keeps its scale, so that losses on the standardised target stay comparable with the original splits'."""
+    return scaled(raw, classes=data.classes, feature_names=data.feature_names, target=data.target,
+                  source=data.source, fingerprint=data.fingerprint, target_scale=(data.y_mean, data.y_std))
+
+
+def merge_validation(data: TabularData) -> TabularData:
+    """For a refit: train+val as the training split (its own scaler); val and test rows as they were."""
+    r = data.raw
+    return rescaled(data, RawSplits(np.concatenate([r.x_train, r.x_val]), np.concatenate([r.y_train, r.y_val]),
+                                    r.x_val, r.y_val, r.x_test, r.y_test))
 
 
 def load_tabular(*, builtin, data: str | None, target: str | None, seed: int,

@@ -58,17 +58,26 @@ class TabularPredictor:
         return torch.tensor((x - self.x_mean) / self.x_std, dtype=torch.float32)
 
     @torch.inference_mode()
-    def predict(self, raw):
-        out = self.model(self.features(raw))
+    def outputs(self, raw) -> np.ndarray:
+        """Class probabilities (rows, classes), or predictions in the target's units (rows,)."""
+        out = self.model(self.features(raw)).double()
         if self.classes is None:        # regression: back to the target's units
-            values = (out.squeeze(-1).double() * self.y_std + self.y_mean).numpy()
-        elif out.shape[-1] == 1:        # one logit: the log-odds of the second class
-            values = np.asarray(self.classes, dtype=object)[(out.squeeze(-1) > 0).long().numpy()]
-        else:
-            values = np.asarray(self.classes, dtype=object)[out.argmax(dim=-1).numpy()]
-        if self.classes is not None:    # labels keep their type: numbers stay numbers
-            values = pd.Series(list(values)).infer_objects().to_numpy()
-        return pd.DataFrame({"prediction": values})
+            return (out.squeeze(-1) * self.y_std + self.y_mean).numpy()
+        if out.shape[-1] == 1:          # one logit: the log-odds of the second class
+            positive = torch.sigmoid(out.squeeze(-1))
+            return torch.stack([1 - positive, positive], 1).numpy()
+        return torch.softmax(out, -1).numpy()
+
+    def labels(self, outputs: np.ndarray) -> pd.DataFrame:
+        """The `prediction` column for outputs like those of outputs(): labels, or the values."""
+        if self.classes is None:
+            return pd.DataFrame({"prediction": outputs})
+        values = np.asarray(self.classes, dtype=object)[outputs.argmax(axis=1)]
+        # Labels keep their type: numbers stay numbers.
+        return pd.DataFrame({"prediction": pd.Series(list(values)).infer_objects().to_numpy()})
+
+    def predict(self, raw):
+        return self.labels(self.outputs(raw))
 
 
 def make_predictor(model: nn.Module, data: TabularData, config: dict) -> TabularPredictor:

@@ -43,6 +43,13 @@ class Task:
     # Untuned models fitted on train+val (trainables.baselines): baselines(data) -> {name: {"test_acc": ...}}.
     # The parent run logs each as baseline_<name>_<metric>, and the best of them as baseline_<metric>.
     baselines: Callable[[Any], dict] | None = None
+    # Averaging models (the top-K ensemble): outputs(model, data, split) -> np.ndarray of class probabilities
+    # or predictions, and score(split, outputs, data) -> the metrics evaluate gives. The task's predictor
+    # then has outputs(raw) and labels(outputs) too (trainables.ensemble).
+    outputs: Callable[[nn.Module, Any, str], Any] | None = None
+    score: Callable[[str, Any, Any], dict] | None = None
+    # The refit of the best config: the data with train+val as its training split (scalers fitted on it).
+    merge_validation: Callable[[Any], Any] | None = None
 
 
 def served_strings(raw, column: str) -> list[str]:

@@ -62,6 +62,9 @@ def build_parser() -> argparse.ArgumentParser:
                      help="retries of a trial that raised (default 1); a diverged trial is not retried")
     run.add_argument("--search", default="tpe", help="tpe (default) or random")
     run.add_argument("--scheduler", default="asha", help="asha (default) or fifo")
+    run.add_argument("--ensemble", type=_number(int),
+                     help="average the K best trials' models into one candidate for the final model (0: none; "
+                          "default 3 for the tasks that can average models: binary, multiclass, regression, cnn)")
     run.add_argument("--address", help="a Ray cluster to run on: auto or HOST:PORT (default: a local Ray)")
     run.add_argument("--tracking-uri", help="MLflow store (default $MLFLOW_TRACKING_URI or ./mlflow.db)")
     run.add_argument("--storage", help="Ray Tune storage folder (default ./ray_results)")

@@ -8,10 +8,10 @@ import time
 import yaml
 
 from pipelines.engine.prepare import PreparedSweep
-from pipelines.engine.results import SweepOutcome, best_result
+from pipelines.engine.final_model import candidates, choose, predictor_of
+from pipelines.engine.results import SweepOutcome, ranked_results
 from pipelines.engine.schedulers import report_epochs
 from trainables.metrics import mode_of
-from trainables.reporting import load_state
 
 
 def finish_parent(client, outcome: SweepOutcome, results, prepared: PreparedSweep) -> None:
@@ -27,18 +27,18 @@ def finish_parent(client, outcome: SweepOutcome, results, prepared: PreparedSwee
     stamp = int(time.time() * 1000)
     metrics = [Metric(f"trials_{k}", float(v), stamp, 0) for k, v in counts.items()]
     metrics.append(Metric("sweep_seconds", outcome.seconds, stamp, 0))
-    best = best_result(results)
-    if best is None:
+    ranked = ranked_results(results)
+    if not ranked:
         client.log_batch(parent_id, metrics=metrics, tags=[RunTag("hpo.status", "failed")])
         client.set_terminated(parent_id, "FAILED")
         return
+    best = ranked[0]
     outcome.best = next(t for t in outcome.trials if t.trial_id == best.metrics.get("trial_id"))
-    with best.checkpoint.as_directory() as folder:
-        state = load_state(folder)
-    model = task.build_model(best.config, data)
-    model.load_state_dict(state["best_model"])
-    scores = {**task.evaluate(model, data, "val"), **task.evaluate(model, data, "test")}
-    outcome.best_metrics = {("best_" + k if k.startswith("val_") else k): v for k, v in scores.items()}
+    found = candidates(task, ranked, data, prepared.settings.ensemble)
+    final = choose(found)
+    outcome.final_model = final.kind
+    outcome.best_metrics = final_metrics(found, final)
+    model = found[0].members[0][0]  # the best trial's
     extras = task.summarize_best(model, data, best.config) if task.summarize_best else {}
     outcome.best_metrics.update(extras.get("metrics", {}))
     outcome.baselines = baseline_metrics(task, data)
@@ -49,11 +49,12 @@ def finish_parent(client, outcome: SweepOutcome, results, prepared: PreparedSwee
     client.log_batch(parent_id, metrics=metrics,
                      tags=[RunTag(f"best.{k}", str(v)) for k, v in best.config.items()] +
                           [RunTag("hpo.status", "completed"), RunTag("hpo.best_trial", str(outcome.best.number)),
-                           RunTag("hpo.best_trial_id", outcome.best.trial_id)])
+                           RunTag("hpo.best_trial_id", outcome.best.trial_id), RunTag("hpo.final_model", final.kind)])
     client.log_text(parent_id, config_text, "best_config.yaml")
     for file_name, text in extras.get("texts", {}).items():
         client.log_text(parent_id, text, file_name)
-    log_model(task, model, data, best.config, parent_id)
+    log_model(task, model, data, best.config, parent_id,
+              predictor=predictor_of(task, final) if task.make_predictor else None)
     client.log_batch(parent_id, tags=[RunTag(f"hpo.{k}", v) for k, v in code_version().items()])
     log_sweep_report(client, outcome, rungs=report_epochs(prepared.settings, prepared.max_epochs))
     client.set_terminated(parent_id, "FINISHED")
@@ -68,3 +69,18 @@ def baseline_metrics(task, data) -> dict[str, float]:
         if values:
             flat[f"baseline_{k}"] = max(values) if mode_of(k) == "max" else min(values)
     return flat
+
+
+def final_metrics(found: list, final) -> dict:
+    """What the parent run gets of the candidates: best_val_* and best_trial_test_* of the best trial,
+    test_* of the final model, and each other candidate's under its name (refit_test_*, ensemble_val_*...)."""
+    metrics = {}
+    for candidate in found:
+        for k, v in candidate.metrics.items():
+            split, name = k.split("_", 1)
+            if candidate.kind == "best":
+                metrics["best_" + k if split == "val" else f"best_trial_{k}"] = v
+            else:
+                metrics[f"{candidate.kind}_{k}"] = v
+    metrics.update({k: v for k, v in final.metrics.items() if k.startswith("test_")})
+    return metrics

@@ -10,10 +10,13 @@ from pathlib import Path
 
 from pipelines import registry
 from pipelines.engine.settings import SweepSettings, check_settings
+from pipelines.errors import UsageError
 from pipelines.tracking.store import resolve_tracking_uri
 from search_spaces.space import check_space
 from search_spaces.yaml_space import load_space_file
 from trainables.task import DataRequest
+
+DEFAULT_ENSEMBLE = 3   # trials averaged into the ensemble candidate of the final model
 
 
 @dataclass(frozen=True)
@@ -43,8 +46,18 @@ def prepare(settings: SweepSettings, new_sweep: bool = True) -> PreparedSweep:
                                                  seed=settings.seed))
     # Absolute from here on: `hpo resume` may run from another folder.
     data_path, data_dir = (str(Path(p).expanduser().resolve()) if p else p for p in (settings.data, settings.data_dir))
-    settings = replace(settings, tracking_uri=tracking_uri, data=data_path, data_dir=data_dir)
+    settings = replace(settings, tracking_uri=tracking_uri, data=data_path, data_dir=data_dir,
+                       ensemble=ensemble_size(settings.ensemble, registered.task))
     return PreparedSweep(settings, registered, overrides, caps, int(summary.largest["epochs"]), data)
+
+
+def ensemble_size(asked: int | None, task) -> int:
+    """How many trials the final ensemble averages: --ensemble, else DEFAULT_ENSEMBLE where the task can."""
+    if asked is None:
+        return DEFAULT_ENSEMBLE if task.outputs is not None else 0
+    if asked > 1 and task.outputs is None:
+        raise UsageError(f"The {task.name} task cannot average models: --ensemble must be 0 or 1 for it, got {asked}.")
+    return asked
 
 
 def sweep_params(prepared: PreparedSweep, concurrency: int) -> dict:

@@ -33,6 +33,7 @@ class SweepOutcome:
     best: TrialRecord | None = None
     best_metrics: dict = field(default_factory=dict)   # of the best trial's best weights: val and test
     baselines: dict = field(default_factory=dict)      # baseline_<metric> of untuned models on the same test rows
+    final_model: str = ""                              # which model the sweep hands back: best, refit or ensemble
     seconds: float = 0.0
     interrupted: bool = False                          # ended by Ctrl-C; `hpo resume` continues it
 
@@ -64,9 +65,9 @@ def checkpointed_best_val_loss(result) -> float:
     return result.metrics.get("best_val_loss", math.nan)
 
 
-def best_result(results):
-    """The trial with the lowest checkpointed best_val_loss that did not fail; None when there is none."""
-    candidates = [r for r in results if r.checkpoint is not None and r.metrics
-                  and outcome_of(r.metrics, r.error is not None) != "failed"
-                  and math.isfinite(checkpointed_best_val_loss(r))]
-    return min(candidates, key=checkpointed_best_val_loss) if candidates else None
+def ranked_results(results) -> list:
+    """The trials that did not fail and have weights to load, best first (lowest checkpointed best_val_loss)."""
+    return sorted((r for r in results if r.checkpoint is not None and r.metrics
+                   and outcome_of(r.metrics, r.error is not None) != "failed"
+                   and math.isfinite(checkpointed_best_val_loss(r))), key=checkpointed_best_val_loss)
+

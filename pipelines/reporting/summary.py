@@ -11,6 +11,8 @@ from pipelines.tracking.store import client_for, resolve_tracking_uri
 from trainables.metrics import mode_of
 
 SHOWN_METRICS = 2   # of a task's metrics, the first this many get a column in the summary table
+FINAL_MODELS = {"best": "the best trial's weights", "refit": "the best config trained again on train+val",
+                "ensemble": "the best trials' models averaged"}
 
 
 def print_summary(outcome) -> None:
@@ -34,10 +36,14 @@ def print_summary(outcome) -> None:
             print(f"  {trial_label(t.number, t.trial_id)}: {t.error}")
     if outcome.best is None:
         return
-    print(f"\nbest: {trial_label(outcome.best.number, outcome.best.trial_id)}  " +
-          "  ".join(f"{k} {v:.4g}" for k, v in outcome.best_metrics.items()))
+    shown = headline_metrics(outcome.task)
+    print(f"\nbest trial: {trial_label(outcome.best.number, outcome.best.trial_id)}  " +
+          "  ".join(f"{k} {v:.4g}" for k, v in outcome.best_metrics.items()
+                    if k in {"best_" + n.replace("test_", "val_", 1) for n in shown} | {f"best_trial_{n}" for n in shown}))
     for key, value in outcome.best.config.items():
         print(f"  {key}: {value}")
+    print(f"final model: {outcome.final_model} ({FINAL_MODELS.get(outcome.final_model, '')})  " +
+          "  ".join(f"{k} {outcome.best_metrics[k]:.4g}" for k in shown if k in outcome.best_metrics))
     comparison = against_baselines({**outcome.best_metrics, **outcome.baselines}, headline_metrics(outcome.task))
     if comparison:
         print("\non the held-out test rows, against untuned models fitted on the same train+val rows:")

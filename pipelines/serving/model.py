@@ -72,8 +72,9 @@ def code_version() -> dict[str, str]:
     return found
 
 
-def log_model(task, model, data, config: dict, run_id: str):
-    """Log the run's model: pyfunc from raw input where the task can serve, else plain pytorch."""
+def log_model(task, model, data, config: dict, run_id: str, predictor=None):
+    """Log the run's model: pyfunc from raw input where the task can serve (the task's predictor of
+    `model`, or `predictor` when given: an ensemble's, say), else plain pytorch."""
     with mlflow.start_run(run_id=run_id):
         if task.make_predictor is None:
             # pickle, not torch.export: every task's model can be saved that way, sequence models
@@ -84,7 +85,7 @@ def log_model(task, model, data, config: dict, run_id: str):
         # The pickled python_model (not models-from-code): the predictor's state is the model, and
         # its classes are imported from the code_paths copy; MLflow's warning about that says nothing new.
         logging.getLogger("mlflow.pyfunc").setLevel(logging.ERROR)
-        predictor = task.make_predictor(model, data, config)
+        predictor = predictor or task.make_predictor(model, data, config)
         example = predictor.example()
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # hints about integer columns and type hints: not for a user here

@@ -5,7 +5,7 @@ import math
 import pytest
 from ray.tune import Checkpoint, Result
 
-from pipelines.engine.results import best_result, checkpointed_best_val_loss, collect_trials
+from pipelines.engine.results import checkpointed_best_val_loss, collect_trials, ranked_results
 from pipelines.engine.schedulers import report_epochs, rung_epochs
 from pipelines.engine.settings import SweepSettings
 
@@ -25,25 +25,25 @@ def result(trial_id, best, checkpoint, *, final=True, error=None, saved_best=Non
                   best_checkpoints=saved if checkpoint else None)
 
 
-def test_the_best_result_is_the_lowest_checkpointed_loss_of_a_trial_that_did_not_fail(checkpoints):
+def test_results_rank_by_checkpointed_loss_and_leave_out_trials_that_failed_or_have_no_weights(checkpoints):
     results = [result("a", 0.5, checkpoints("a")),
                result("b", 0.1, checkpoints("b"), diverged="val_loss is nan"),   # failed
                result("c", 0.2, checkpoints("c"), error=RuntimeError("boom")),   # failed
                result("d", 0.3, checkpoints("d"), final=False),                  # stopped early: still a candidate
                result("e", 0.05, None),                                          # no checkpoint to load
                result("f", math.nan, checkpoints("f"))]
-    assert best_result(results).metrics["trial_id"] == "d"
+    assert [r.metrics["trial_id"] for r in ranked_results(results)] == ["d", "a"]
 
 
 def test_a_trial_is_judged_by_the_weights_its_last_checkpoint_holds(checkpoints):
     cut_short = result("a", 0.1, checkpoints("a"), saved_best=0.6)  # reported 0.1 after its last checkpoint
     assert checkpointed_best_val_loss(cut_short) == 0.6
-    assert best_result([cut_short, result("b", 0.4, checkpoints("b"))]).metrics["trial_id"] == "b"
+    assert ranked_results([cut_short, result("b", 0.4, checkpoints("b"))])[0].metrics["trial_id"] == "b"
 
 
-def test_no_best_result_when_every_trial_failed(checkpoints):
-    assert best_result([result("a", 0.5, checkpoints("a"), error=ValueError("x"))]) is None
-    assert best_result([]) is None
+def test_nothing_ranks_when_every_trial_failed(checkpoints):
+    assert ranked_results([result("a", 0.5, checkpoints("a"), error=ValueError("x"))]) == []
+    assert ranked_results([]) == []
 
 
 def test_collected_trials_carry_number_status_error_and_the_task_metrics(checkpoints):

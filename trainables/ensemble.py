@@ -1,0 +1,25 @@
+"""Several trained models served as one: their outputs averaged (class probabilities, or predicted values).
+
+Members are predictors of one task (make_predictor), each with its own preprocessing; they take the same
+raw input and give outputs of the same shape.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+
+class EnsemblePredictor:
+    def __init__(self, members: list):
+        self.members = members
+
+    def example(self):
+        return self.members[0].example()
+
+    def outputs(self, raw) -> np.ndarray:
+        return np.mean([member.outputs(raw) for member in self.members], axis=0)
+
+    def labels(self, outputs: np.ndarray):
+        return self.members[0].labels(outputs)
+
+    def predict(self, raw):
+        return self.labels(self.outputs(raw))
