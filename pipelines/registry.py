@@ -21,13 +21,14 @@ from trainables.task import Task
 @dataclass(frozen=True)
 class Registered:
     task: Task
-    define_space: Callable  # (search_spaces.space.Space) -> config dict
+    define_space: Callable          # (search_spaces.space.Space) -> config dict
+    first_trial: dict | None = None  # params of a sweep's first trial when it searches the default space
 
 
 TASKS: dict[str, Registered] = {
-    "binary": Registered(binary.TASK, binary_space.define),
-    "multiclass": Registered(multiclass.TASK, multiclass_space.define),
-    "regression": Registered(regression.TASK, regression_space.define),
+    "binary": Registered(binary.TASK, binary_space.define, binary_space.FIRST_TRIAL),
+    "multiclass": Registered(multiclass.TASK, multiclass_space.define, multiclass_space.FIRST_TRIAL),
+    "regression": Registered(regression.TASK, regression_space.define, regression_space.FIRST_TRIAL),
     "rnn": Registered(rnn.TASK, rnn_space.define),
     "cnn": Registered(cnn.TASK, cnn_space.define),
     "bigram": Registered(bigram.TASK, bigram_space.define),

@@ -5,6 +5,10 @@ from trainables.optimizers import DENSE_OPTIMIZERS
 
 MAX_LAYERS = 8      # a sanity limit on a user's n_layers range
 MAX_WIDTH = 4096
+# The first trial of a sweep with the default space: a linear model, the untuned baseline's shape, so that
+# the search starts from it and the ensemble can draw on it.
+LINEAR = {"batch_size": 32, "epochs": 50, "lr": 1e-2, "optimizer": "Adam", "n_layers": 0, "activation": "ReLU",
+          "dropout": 0.0, "weight_decay": 1e-4}
 
 
 def training_params(space: Space, batch_sizes=(16, 32, 64, 128), epochs=(5, 50)) -> dict:

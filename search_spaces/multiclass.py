@@ -1,6 +1,9 @@
 """The default search space of the multiclass task."""
-from search_spaces.mlp import mlp_params
+from search_spaces.mlp import LINEAR, mlp_params
 from search_spaces.space import Space
+
+
+FIRST_TRIAL = LINEAR
 
 
 def define(space: Space) -> dict:

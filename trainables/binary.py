@@ -9,7 +9,7 @@ from torch import nn
 from trainables import baselines
 from trainables.metrics import CLASSIFICATION_METRICS, classification_scores
 from trainables.tabular import build_tabular_mlp, evaluate_with, make_train, split
-from trainables.tabular_data import TabularData, load_tabular, merge_validation, sklearn_builtin
+from trainables.tabular_data import TabularData, cross_validation_folds, load_tabular, merge_validation, sklearn_builtin
 from trainables.tabular_serving import make_predictor, read_raw
 from trainables.task import DataRequest, Task
 
@@ -47,4 +47,5 @@ TASK = Task(name="binary", default_data="scikit-learn breast cancer (569 rows, 3
             metrics=CLASSIFICATION_METRICS, load_data=load_data, build_model=build_model,
             train=make_train(build_model, make_loss, evaluate), evaluate=evaluate,
             make_predictor=make_predictor, read_raw=read_raw, baselines=baselines.tabular,
-            outputs=outputs, score=score, merge_validation=merge_validation)
+            outputs=outputs, score=score, merge_validation=merge_validation,
+            cross_validate=cross_validation_folds)

@@ -24,7 +24,7 @@ from torch import nn
 from pipelines.errors import DataError
 from trainables import baselines
 from trainables.image_data import ImageData, image_files, image_pixels, load_images, open_image
-from trainables.loop import fit, prepare_trial
+from trainables.loop import Member, fit, in_memory, prepare_trial
 from trainables.metrics import CLASSIFICATION_METRICS, classification_scores
 from trainables.mlp import build_mlp, layer_widths
 from trainables.task import DataRequest, Task, served_strings
@@ -66,8 +66,8 @@ def build_model(config: dict, data: ImageData) -> nn.Module:
 
 def train(config: dict, data: ImageData, io) -> None:
     model, data, optimizer = prepare_trial(build_model, config, data, io)
-    fit(model, optimizer, nn.functional.cross_entropy, x=data.x_train, y=data.y_train,
-        validate=lambda m: evaluate(m, data, "val"), config=config, io=io)
+    fit([Member(model, optimizer, in_memory(data.x_train, data.y_train, int(config["batch_size"])),
+                lambda m: evaluate(m, data, "val"))], nn.functional.cross_entropy, config=config, io=io)
 
 
 EVAL_BATCH = 2048  # images per forward pass when evaluating: bounds memory on the large sets

@@ -15,7 +15,7 @@ import torch
 from torch import nn
 
 from pipelines.errors import DataError
-from trainables.loop import fit, prepare_trial
+from trainables.loop import Member, fit, prepare_trial
 from trainables.task import served_strings
 from trainables.text_data import TextData, encode, window_batches
 
@@ -75,8 +75,7 @@ def make_train(build_model: Callable[[dict, TextData], nn.Module], context_of: C
         model, data, optimizer = prepare_trial(build_model, config, data, io)
         batches = window_batches(data.train, batch_size=int(config["batch_size"]), context=context_of(config),
                                  steps=STEPS_PER_EPOCH)
-        fit(model, optimizer, lm_loss, validate=lambda m: evaluate(m, data, "val"), config=config, io=io,
-            batches=batches)
+        fit([Member(model, optimizer, batches, lambda m: evaluate(m, data, "val"))], lm_loss, config=config, io=io)
     return train
 
 

@@ -1,9 +1,14 @@
-"""The epoch loop every task shares: train, validate, stop on patience, report with a checkpoint."""
+"""The epoch loop every task shares: train, validate, stop on patience, report with a checkpoint.
+
+A trial trains one model, or under K-fold cross-validation one per fold, in lockstep: each epoch trains
+every fold's model once and reports the mean of their validation metrics."""
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 from typing import Any, Callable, Iterable
 
+import numpy as np
 import torch
 from torch import nn
 
@@ -51,54 +56,74 @@ def prepare_trial(build_model: Callable[[dict, Any], nn.Module], config: dict, d
     return model, data, optimizer
 
 
+@dataclass
+class Member:
+    """One model a trial trains (one per fold under cross-validation), with what trains and validates it."""
+    model: nn.Module
+    optimizer: Any
+    batches: Callable[[torch.Generator], Iterable]   # one epoch's (x, y) batches, shuffled by the generator
+    validate: Callable[[nn.Module], dict]             # the val_* metrics of the model
+
+
+def in_memory(x: torch.Tensor, y: torch.Tensor, batch_size: int) -> Callable[[torch.Generator], Iterable]:
+    """An epoch as a shuffled pass over in-memory (x, y)."""
+    return lambda generator: shuffled_batches(x, y, batch_size, generator)
+
+
 def clone_state(model: nn.Module) -> dict:
     return {k: v.detach().clone() for k, v in model.state_dict().items()}
 
 
-def checkpoint_state(model, optimizer, generator, progress: dict, best_model) -> dict:
-    """Everything needed to continue a trial, and the weights of its best epoch so far."""
-    return {"model": model.state_dict(), "optimizer": optimizer.state_dict(), "generator": generator.get_state(),
-            "progress": dict(progress), "best_model": best_model if best_model is not None else clone_state(model)}
+def checkpoint_state(members: list[Member], generator, progress: dict, best_models: list | None) -> dict:
+    """Everything needed to continue a trial, and the weights of each model at its best epoch so far."""
+    return {"models": [m.model.state_dict() for m in members],
+            "optimizers": [m.optimizer.state_dict() for m in members],
+            "generator": generator.get_state(), "progress": dict(progress),
+            "best_models": best_models if best_models is not None else [clone_state(m.model) for m in members]}
 
 
-def fit(model: nn.Module, optimizer, loss_fn, *, x: torch.Tensor | None = None, y: torch.Tensor | None = None,
-        validate: Callable[[nn.Module], dict], config: dict, io,
-        batches: Callable[[torch.Generator], Iterable] | None = None) -> None:
+def mean_metrics(scores: list[dict]) -> dict:
+    """The members' metrics averaged; with more than one member, val_loss_std too (their spread)."""
+    if len(scores) == 1:
+        return dict(scores[0])
+    metrics = {k: float(np.mean([s[k] for s in scores])) for k in scores[0]}
+    metrics["val_loss_std"] = float(np.std([s["val_loss"] for s in scores]))
+    return metrics
+
+
+def fit(members: list[Member], loss_fn, *, config: dict, io) -> None:
     """Train for config['epochs'] epochs, ending early after config['patience'] (default PATIENCE) epochs
-    without improvement.
-
-    An epoch is a shuffled pass over the in-memory (x, y), or, when `batches` is given, the batches
-    that `batches(generator)` yields (the language models: a fixed number of steps on random windows).
+    without improvement of val_loss (the members' mean).
 
     Each epoch reports `epoch`, `train_loss`, the validation metrics, `best_val_loss` so far and its
     `best_epoch`, and `final` (True on the last report of a trial that ends by itself), with a checkpoint
-    of everything needed to continue and the weights of the best epoch so far (`best_model`). A trial whose loss
-    becomes NaN or infinite ends at once, its last report saying why in `diverged`.
-    It trains on `io.device`, with the mixed precision that device supports; the task has put the model
-    and its data there before building the optimizer (prepare_trial).
+    of everything needed to continue and the weights of the best epoch so far (`best_models`, one per
+    member). A trial whose loss becomes NaN or infinite ends at once, its last report saying why in
+    `diverged`. It trains on `io.device`, with the mixed precision that device supports; the task has put
+    the models and their data there before building the optimizers (prepare_trial).
     """
-    precision = Precision(io.device)
-    epochs, batch_size = int(config["epochs"]), int(config["batch_size"])
-    generator = torch.Generator().manual_seed(int(config.get("seed", 0)))
+    precisions = [Precision(io.device) for _ in members]
+    epochs = int(config["epochs"])
     patience = int(config.get("patience", PATIENCE))
+    generator = torch.Generator().manual_seed(int(config.get("seed", 0)))
     progress = {"epoch": 0, "best_val_loss": math.inf, "best_epoch": 0, "bad_epochs": 0}
-    best_model = None
+    best_models = None
     saved = io.restore()
     if saved is not None:
-        model.load_state_dict(saved["model"])
-        optimizer.load_state_dict(saved["optimizer"])
+        for member, model_state, optimizer_state in zip(members, saved["models"], saved["optimizers"]):
+            member.model.load_state_dict(model_state)
+            member.optimizer.load_state_dict(optimizer_state)
         generator.set_state(saved["generator"])
-        progress, best_model = saved["progress"], saved["best_model"]
+        progress, best_models = saved["progress"], saved["best_models"]
         if progress.get("last_report", {}).get("final"):
             # It had ended, but the sweep stopped before that was recorded: say so again.
             io.report(progress["last_report"], saved)
             return
 
     for epoch in range(progress["epoch"] + 1, epochs + 1):
-        epoch_batches = (shuffled_batches(x, y, batch_size, generator) if batches is None
-                         else batches(generator))
-        train_loss = train_steps(model, optimizer, loss_fn, epoch_batches, precision)
-        metrics = validate(model)
+        train_loss = float(np.mean([train_steps(m.model, m.optimizer, loss_fn, m.batches(generator), precision)
+                                    for m, precision in zip(members, precisions)]))
+        metrics = mean_metrics([m.validate(m.model) for m in members])
         diverged = [f"{name} became {value}" for name, value in (("train_loss", train_loss),
                                                                  ("val_loss", metrics["val_loss"]))
                     if not math.isfinite(value)]
@@ -110,19 +135,19 @@ def fit(model: nn.Module, optimizer, loss_fn, *, x: torch.Tensor | None = None, 
                 "best_val_loss": progress["best_val_loss"], "final": True,
                 "diverged": f"{', '.join(diverged)} at epoch {epoch} "
                             f"(lr={config.get('lr')}, optimizer={config.get('optimizer')})"}
-            io.report(progress["last_report"], checkpoint_state(model, optimizer, generator, progress, best_model))
+            io.report(progress["last_report"], checkpoint_state(members, generator, progress, best_models))
             return
         # Patience counts epochs without a real improvement; the best weights follow any improvement.
         improved = metrics["val_loss"] < progress["best_val_loss"] - MIN_IMPROVEMENT
         progress["bad_epochs"] = 0 if improved else progress["bad_epochs"] + 1
         if metrics["val_loss"] < progress["best_val_loss"]:
             progress["best_val_loss"], progress["best_epoch"] = metrics["val_loss"], epoch
-            best_model = clone_state(model)
+            best_models = [clone_state(m.model) for m in members]
         progress["epoch"] = epoch
         final = epoch == epochs or progress["bad_epochs"] >= patience
         progress["last_report"] = {"epoch": epoch, "train_loss": train_loss, **metrics,
                                    "best_val_loss": progress["best_val_loss"], "best_epoch": progress["best_epoch"],
                                    "final": final}
-        io.report(progress["last_report"], checkpoint_state(model, optimizer, generator, progress, best_model))
+        io.report(progress["last_report"], checkpoint_state(members, generator, progress, best_models))
         if final:
             return

@@ -16,7 +16,7 @@ import torch
 from torch import nn
 
 from pipelines.errors import DataError
-from trainables.loop import fit, prepare_trial
+from trainables.loop import Member, fit, in_memory, prepare_trial
 from trainables.series_data import SeriesData, load_series, read_table, series_values, without_trailing_gaps
 from trainables.task import DataRequest, Task
 
@@ -57,8 +57,8 @@ def build_model(config: dict, data: SeriesData) -> nn.Module:
 def train(config: dict, data: SeriesData, io) -> None:
     model, data, optimizer = prepare_trial(build_model, config, data, io)
     x, y = data.windows("train", model.window)
-    fit(model, optimizer, nn.functional.mse_loss, x=x, y=y,
-        validate=lambda m: evaluate(m, data, "val"), config=config, io=io)
+    fit([Member(model, optimizer, in_memory(x, y, int(config["batch_size"])), lambda m: evaluate(m, data, "val"))],
+        nn.functional.mse_loss, config=config, io=io)
 
 
 def scores(split_name: str, prediction: torch.Tensor, target: torch.Tensor, std: float) -> dict:

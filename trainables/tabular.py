@@ -6,7 +6,8 @@ from typing import Callable
 import torch
 from torch import nn
 
-from trainables.loop import fit, prepare_trial
+from trainables.folds import fold_datas
+from trainables.loop import Member, fit, in_memory, prepare_trial
 from trainables.mlp import build_mlp, layer_widths
 from trainables.tabular_data import TabularData
 
@@ -32,9 +33,12 @@ def evaluate_with(outputs: Callable, score: Callable):
 def make_train(build_model: Callable[[dict, TabularData], nn.Module],
                make_loss: Callable[[dict], nn.Module],
                evaluate: Callable[[nn.Module, TabularData, str], dict]):
-    """A task's train function: seed, build, optimise with the shared loop."""
-    def train(config: dict, data: TabularData, io) -> None:
-        model, data, optimizer = prepare_trial(build_model, config, data, io)
-        fit(model, optimizer, make_loss(config), x=data.x_train, y=data.y_train,
-            validate=lambda m: evaluate(m, data, "val"), config=config, io=io)
+    """A task's train function: seed, build, optimise with the shared loop (a model per fold under --cv)."""
+    def train(config: dict, data, io) -> None:
+        members = []
+        for fold in fold_datas(data):
+            model, fold, optimizer = prepare_trial(build_model, config, fold, io)
+            members.append(Member(model, optimizer, in_memory(fold.x_train, fold.y_train, int(config["batch_size"])),
+                                  lambda m, fold=fold: evaluate(m, fold, "val")))
+        fit(members, make_loss(config), config=config, io=io)
     return train

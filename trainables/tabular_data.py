@@ -183,6 +183,25 @@ def merge_validation(data: TabularData) -> TabularData:
                                     r.x_val, r.y_val, r.x_test, r.y_test))
 
 
+def cross_validation_folds(data: TabularData, k: int, seed: int) -> list[TabularData]:
+    """K folds of train+val, stratified for classification and fixed by the seed; each with its own scaler."""
+    from sklearn.model_selection import KFold, StratifiedKFold
+
+    r = data.raw
+    x, y = np.concatenate([r.x_train, r.x_val]), np.concatenate([r.y_train, r.y_val])
+    if data.classes is not None:
+        counts = np.bincount(y.astype(int), minlength=len(data.classes))
+        if k > counts.min():
+            rarest = data.classes[int(counts.argmin())]
+            raise DataError(f"The --cv {k} asks for more folds than train+val has rows of class {rarest!r} of "
+                            f"'{data.target}' ({counts.min()}); use --cv {counts.min()} or fewer.")
+    elif k > len(y):
+        raise DataError(f"The --cv {k} asks for more folds than train+val has rows ({len(y)}).")
+    splitter = (StratifiedKFold if data.classes is not None else KFold)(n_splits=k, shuffle=True, random_state=seed)
+    return [rescaled(data, RawSplits(x[train], y[train], x[val], y[val], r.x_test, r.y_test))
+            for train, val in splitter.split(x, y)]
+
+
 def load_tabular(*, builtin, data: str | None, target: str | None, seed: int,
                  min_classes: int | None, max_classes: int | None = None) -> TabularData:
     """A user's CSV when `data` is given, else the built-in set; `min_classes` None means regression.

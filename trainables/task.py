@@ -50,6 +50,9 @@ class Task:
     score: Callable[[str, Any, Any], dict] | None = None
     # The refit of the best config: the data with train+val as its training split (scalers fitted on it).
     merge_validation: Callable[[Any], Any] | None = None
+    # --cv K: cross_validate(data, k, seed) -> K datas of the task's type (trainables.folds); its train
+    # function then trains a model per fold (trainables.loop.fit). Raises DataError when K cannot be cut.
+    cross_validate: Callable[[Any, int, int], list] | None = None
 
 
 def served_strings(raw, column: str) -> list[str]:

@@ -62,6 +62,9 @@ def build_parser() -> argparse.ArgumentParser:
                      help="retries of a trial that raised (default 1); a diverged trial is not retried")
     run.add_argument("--search", default="tpe", help="tpe (default) or random")
     run.add_argument("--scheduler", default="asha", help="asha (default) or fifo")
+    run.add_argument("--cv", type=_number(int),
+                     help="K-fold cross-validation of each trial on train+val (K >= 2; 0: the single validation "
+                          "split; default 5 folds for the tabular tasks on up to 5,000 train+val rows)")
     run.add_argument("--ensemble", type=_number(int),
                      help="average the K best trials' models into one candidate for the final model (0: none; "
                           "default 3 for the tasks that can average models: binary, multiclass, regression, cnn)")

@@ -1,11 +1,12 @@
 """The sweep's final model, chosen on validation, never on test, among:
 
-- best: the weights of the best trial's best epoch;
-- refit: the best config trained again on train+val for the epochs its trial found best. Its validation
-  score is its trial's (the same config with more rows): it wins a tie with `best`;
-- ensemble: the K best trials' models averaged (probabilities, or predicted values), scored on validation.
+- best: the best trial's weights at its best epoch (under --cv, its K fold models averaged);
+- refit: the best config trained again on all of train+val for the epochs its trial found best. Its
+  validation score is its trial's (the same config on more rows): it wins a tie with `best`;
+- ensemble: the K best trials' models averaged (probabilities, or predicted values). Under --cv it is
+  scored fold by fold on the rows each fold's models did not train on, like a trial.
 
-Every candidate is scored on test as well, for the record; only validation picks.
+Every candidate is scored on test too, for the record; only validation picks.
 """
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ import numpy as np
 
 from pipelines.engine.results import checkpointed_best_val_loss
 from trainables.ensemble import EnsemblePredictor
+from trainables.folds import fold_datas, whole
 from trainables.reporting import MemoryIO, load_state
 
 PREFERENCE = ("refit", "best", "ensemble")   # on equal validation scores, the first of these wins
@@ -24,58 +26,67 @@ PREFERENCE = ("refit", "best", "ensemble")   # on equal validation scores, the f
 @dataclass
 class Candidate:
     kind: str                    # best, refit or ensemble
-    members: list                # (model, data) pairs: each model with the data (scalers) it was trained on
-    config: dict                 # the config of the best trial (of the ensemble's first member)
-    estimate: float              # the objective on validation that the choice compares
-    metrics: dict = field(default_factory=dict)   # val_* (where not trained on) and test_*
+    models: list                 # per trial, its (model, data) per fold: each model with the data (scalers) it trained on
+    config: dict                 # the best trial's config
+    estimate: float              # the objective on validation that the choice compares, lower is better
+    metrics: dict = field(default_factory=dict)   # val_* (where it did not train on them) and test_*
 
 
-def trial_model(task, result, data):
-    """The best epoch's weights of a trial, from its last checkpoint."""
+def trial_models(task, result, data) -> list:
+    """A trial's (model, fold data) pairs at its best epoch, from its last checkpoint."""
     with result.checkpoint.as_directory() as folder:
         state = load_state(folder)
-    model = task.build_model(result.config, data)
-    model.load_state_dict(state["best_model"])
-    return model
+    pairs = []
+    for weights, fold in zip(state["best_models"], fold_datas(data)):
+        model = task.build_model(result.config, fold)
+        model.load_state_dict(weights)
+        pairs.append((model, fold))
+    return pairs
 
 
-def scores_of(task, members: list, split: str, data) -> dict:
-    """The metrics of the members' averaged outputs on a split; of the one model's where there is one."""
-    if len(members) == 1:
-        model, member_data = members[0]
-        return task.evaluate(model, member_data, split)
-    outputs = np.mean([task.outputs(model, member_data, split) for model, member_data in members], axis=0)
-    return task.score(split, outputs, data)
+def averaged(task, pairs: list, split: str, data) -> dict:
+    """The metrics of the pairs' averaged outputs on a split of `data`; of the one model's where there is one."""
+    if len(pairs) == 1:
+        return task.evaluate(*pairs[0], split)
+    return task.score(split, np.mean([task.outputs(model, fold, split) for model, fold in pairs], axis=0), data)
 
 
-def refit(task, result, data):
+def scores(task, trials: list, data) -> dict:
+    """val_* as the trials were scored (per fold, on the rows it did not train on, then the mean), and test_*
+    of every model averaged."""
+    per_fold = [averaged(task, [models[i] for models in trials], "val", fold)
+                for i, fold in enumerate(fold_datas(data))]
+    val = {k: float(np.mean([s[k] for s in per_fold])) for k in per_fold[0]}
+    return {**val, **averaged(task, [pair for models in trials for pair in models], "test", whole(data))}
+
+
+def refit(task, result, data) -> list:
     """The trial's config trained on train+val for its best epoch count, no early end; its last weights."""
     epochs = int(result.metrics.get("best_epoch") or result.config["epochs"])
     config = {**result.config, "epochs": epochs, "patience": epochs}
-    merged = task.merge_validation(data)
+    merged = task.merge_validation(whole(data))
     io = MemoryIO()
     task.train(config, merged, io)
     model = task.build_model(config, merged)
-    model.load_state_dict(io.state["model"])
-    return model, merged
+    model.load_state_dict(io.state["models"][0])
+    return [(model, merged)]
 
 
 def candidates(task, ranked: list, data, ensemble: int) -> list[Candidate]:
-    """The candidates from the trial results, best first (`ranked`), for a top-`ensemble` ensemble."""
+    """The candidates from the trial results, best first (`ranked`), with a top-`ensemble` ensemble."""
     best = ranked[0]
     sign = 1.0 if task.mode == "min" else -1.0
-    best_model = trial_model(task, best, data)
-    found = [Candidate("best", [(best_model, data)], best.config, checkpointed_best_val_loss(best),
-                       {**task.evaluate(best_model, data, "val"), **task.evaluate(best_model, data, "test")})]
+    best_models = trial_models(task, best, data)
+    found = [Candidate("best", [best_models], best.config, checkpointed_best_val_loss(best),
+                       scores(task, [best_models], data))]
     if task.merge_validation is not None:
-        model, merged = refit(task, best, data)
-        found.append(Candidate("refit", [(model, merged)], best.config, found[0].estimate,
-                               task.evaluate(model, merged, "test")))
+        models = refit(task, best, data)
+        found.append(Candidate("refit", [models], best.config, found[0].estimate,
+                               task.evaluate(*models[0], "test")))
     if task.outputs is not None and min(ensemble, len(ranked)) >= 2:
-        members = [(best_model, data)] + [(trial_model(task, r, data), data) for r in ranked[1:ensemble]]
-        metrics = {**scores_of(task, members, "val", data), **scores_of(task, members, "test", data)}
-        found.append(Candidate("ensemble", members, best.config, metrics[task.metric], metrics))
-    # The objective's direction: a lower estimate is better after the sign.
+        trials = [best_models] + [trial_models(task, r, data) for r in ranked[1:ensemble]]
+        metrics = scores(task, trials, data)
+        found.append(Candidate("ensemble", trials, best.config, metrics[task.metric], metrics))
     for candidate in found:
         candidate.estimate = sign * candidate.estimate if math.isfinite(candidate.estimate) else math.inf
     return found
@@ -86,6 +97,7 @@ def choose(found: list[Candidate]) -> Candidate:
 
 
 def predictor_of(task, candidate: Candidate):
-    """What serves the candidate: the task's predictor of its model, or of each member, averaged."""
-    predictors = [task.make_predictor(model, member_data, candidate.config) for model, member_data in candidate.members]
+    """What serves the candidate: the task's predictor of its one model, or of each model, averaged."""
+    predictors = [task.make_predictor(model, fold, candidate.config)
+                  for models in candidate.models for model, fold in models]
     return predictors[0] if len(predictors) == 1 else EnsemblePredictor(predictors)

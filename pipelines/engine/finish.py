@@ -7,10 +7,11 @@ import time
 
 import yaml
 
-from pipelines.engine.prepare import PreparedSweep
 from pipelines.engine.final_model import candidates, choose, predictor_of
+from pipelines.engine.prepare import PreparedSweep
 from pipelines.engine.results import SweepOutcome, ranked_results
 from pipelines.engine.schedulers import report_epochs
+from trainables.folds import whole
 from trainables.metrics import mode_of
 
 
@@ -22,7 +23,7 @@ def finish_parent(client, outcome: SweepOutcome, results, prepared: PreparedSwee
     from pipelines.reporting.sweep_report import log_sweep_report
     from pipelines.serving.model import code_version, log_model
 
-    task, data, parent_id = prepared.registered.task, prepared.data, outcome.parent_run_id
+    task, data, parent_id = prepared.registered.task, whole(prepared.data), outcome.parent_run_id
     counts = {k: sum(1 for t in outcome.trials if t.status == k) for k in ("completed", "early_stopped", "failed")}
     stamp = int(time.time() * 1000)
     metrics = [Metric(f"trials_{k}", float(v), stamp, 0) for k, v in counts.items()]
@@ -34,11 +35,11 @@ def finish_parent(client, outcome: SweepOutcome, results, prepared: PreparedSwee
         return
     best = ranked[0]
     outcome.best = next(t for t in outcome.trials if t.trial_id == best.metrics.get("trial_id"))
-    found = candidates(task, ranked, data, prepared.settings.ensemble)
+    found = candidates(task, ranked, prepared.data, prepared.settings.ensemble)
     final = choose(found)
     outcome.final_model = final.kind
     outcome.best_metrics = final_metrics(found, final)
-    model = found[0].members[0][0]  # the best trial's
+    model = found[0].models[0][0][0]  # the best trial's (its first fold's under --cv)
     extras = task.summarize_best(model, data, best.config) if task.summarize_best else {}
     outcome.best_metrics.update(extras.get("metrics", {}))
     outcome.baselines = baseline_metrics(task, data)

@@ -5,6 +5,7 @@ bad value leaves nothing behind; errors name the values as the user typed them.
 """
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -14,9 +15,12 @@ from pipelines.errors import UsageError
 from pipelines.tracking.store import resolve_tracking_uri
 from search_spaces.space import check_space
 from search_spaces.yaml_space import load_space_file
+from trainables.folds import Folds, whole
 from trainables.task import DataRequest
 
-DEFAULT_ENSEMBLE = 3   # trials averaged into the ensemble candidate of the final model
+DEFAULT_ENSEMBLE = 3         # trials averaged into the ensemble candidate of the final model
+DEFAULT_FOLDS = 5            # cross-validation folds where the task can and train+val is small
+CV_DEFAULT_MAX_ROWS = 5000   # above this many train+val rows the single split is the default
 
 
 @dataclass(frozen=True)
@@ -46,9 +50,23 @@ def prepare(settings: SweepSettings, new_sweep: bool = True) -> PreparedSweep:
                                                  seed=settings.seed))
     # Absolute from here on: `hpo resume` may run from another folder.
     data_path, data_dir = (str(Path(p).expanduser().resolve()) if p else p for p in (settings.data, settings.data_dir))
+    cv = folds_count(settings.cv, registered.task, data)
     settings = replace(settings, tracking_uri=tracking_uri, data=data_path, data_dir=data_dir,
-                       ensemble=ensemble_size(settings.ensemble, registered.task))
+                       ensemble=ensemble_size(settings.ensemble, registered.task), cv=cv)
+    if cv:
+        data = Folds(data, tuple(registered.task.cross_validate(data, cv, settings.seed)))
     return PreparedSweep(settings, registered, overrides, caps, int(summary.largest["epochs"]), data)
+
+
+def folds_count(asked: int | None, task, data) -> int:
+    """How many folds trials cross-validate on: --cv, else DEFAULT_FOLDS where the task can and train+val
+    is small enough for K trainings per trial; 0 is the single validation split."""
+    if asked is None:
+        rows = len(data.x_train) + len(data.x_val) if task.cross_validate is not None else math.inf
+        return DEFAULT_FOLDS if rows <= CV_DEFAULT_MAX_ROWS else 0
+    if asked and task.cross_validate is None:
+        raise UsageError(f"The {task.name} task has no cross-validation: --cv must be 0 for it, got {asked}.")
+    return asked
 
 
 def ensemble_size(asked: int | None, task) -> int:
@@ -63,7 +81,7 @@ def ensemble_size(asked: int | None, task) -> int:
 def sweep_params(prepared: PreparedSweep, concurrency: int) -> dict:
     """The resolved settings as they go on the parent run and into sweep_config.yaml (what `hpo resume`
     reads). A --space file is read from the sweep's own copy, so a resume does not need the original."""
-    settings, data = prepared.settings, prepared.data
+    settings, data = prepared.settings, whole(prepared.data)
     params = {k: v for k, v in settings.as_dict().items() if v is not None}
     if settings.space:
         params["space"] = str(prepared.sweep_dir / "space.yaml")

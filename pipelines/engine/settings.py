@@ -33,6 +33,8 @@ class SweepSettings:
     max_failures: int = 1               # retries of a trial that raised (a diverged trial is not retried)
     search: str = "tpe"                 # tpe (Optuna's TPE) or random
     scheduler: str = "asha"             # asha (early stopping on epochs) or fifo (none)
+    cv: int | None = None               # K-fold cross-validation on train+val; 0: the single split; None: 5 folds
+                                        # where the task can and train+val is small (pipelines.engine.prepare)
     ensemble: int | None = None         # the K best trials averaged as a final-model candidate; None: 3 where
                                         # the task can average models (pipelines.engine.prepare), 0 or 1: none
     address: str | None = None          # an existing Ray cluster ("auto", HOST:PORT); None: a local Ray
@@ -62,6 +64,9 @@ def check_settings(s: SweepSettings, new_sweep: bool = True) -> SweepSettings:
     positive("--time-budget", s.time_budget, integer=False)
     positive("--max-failures", s.max_failures, allow_zero=True)
     positive("--ensemble", s.ensemble, allow_zero=True)
+    positive("--cv", s.cv, allow_zero=True)
+    if s.cv == 1:
+        raise UsageError("The --cv must be 0 (the single validation split) or a number of folds >= 2, got 1.")
     if s.gpus_per_trial != "auto":  # auto is resolved once Ray runs (pipelines.engine.gpu_packing)
         positive("--gpus-per-trial", s.gpus_per_trial, integer=False, allow_zero=True)
         if s.gpus_per_trial > 1 and s.gpus_per_trial != int(s.gpus_per_trial):

@@ -82,6 +82,8 @@ def execute(prepared: PreparedSweep, concurrency: int, echo, client=None) -> Swe
     optuna.logging.set_verbosity(optuna.logging.WARNING)
     study = open_study(s.name, f"sqlite:///{sweep_dir / 'optuna.db'}", make_sampler(s.search, s.seed, s.trials),
                        task.mode)
+    if prepared.registered.first_trial and not s.space and not prepared.caps:
+        study.enqueue_trial(prepared.registered.first_trial)  # the search starts from the task's linear model
     searcher = OptunaStudySearcher(study, prepared.registered.define_space, metric=task.metric, mode=task.mode,
                                    seed=s.seed, overrides=prepared.overrides, caps=prepared.caps)
 
@@ -91,7 +93,8 @@ def execute(prepared: PreparedSweep, concurrency: int, echo, client=None) -> Swe
     client.log_batch(parent_id, params=store.params_of(params))
     client.log_artifact(parent_id, str(sweep_dir / "sweep_config.yaml"))
     echo(f"sweep {s.name}: task {task.name}, {s.trials} trials, {concurrency} at a time, "
-         f"{s.search} search, {s.scheduler} scheduler")
+         f"{s.search} search, {s.scheduler} scheduler, "
+         + (f"{s.cv}-fold cross-validation" if s.cv else "the single validation split"))
     echo(f"  storage  {sweep_dir}\n  mlflow   {s.tracking_uri} (experiment {task.name!r}, run {s.name!r})")
 
     logger = TrialLogger(client, experiment, parent_id, s.name, task.name, task.metrics, searcher.number_of)

@@ -83,7 +83,7 @@ def train_once(task_name: str, config_path: str, *, data: str | None = None, tar
             echo(f"error: training diverged: {last['diverged']}")
             return 1
         model = task.build_model(config, loaded)
-        model.load_state_dict(io.state["best_model"])
+        model.load_state_dict(io.state["best_models"][0])
         scores = {**task.evaluate(model, loaded, "val"), **task.evaluate(model, loaded, "test")}
         final = {("best_" + k if k.startswith("val_") else k): v for k, v in scores.items()}
         final["train_seconds"] = time.monotonic() - started

@@ -22,8 +22,15 @@ from pathlib import Path
 
 import optuna
 
-from pipelines.reporting.plots import (FIGURE_SIZE, WIDE_FIGURE, importances_plot, learning_curves, optuna_plot,
-                                       parallel_coordinates, save)
+from pipelines.reporting.plots import (
+    FIGURE_SIZE,
+    WIDE_FIGURE,
+    importances_plot,
+    learning_curves,
+    optuna_plot,
+    parallel_coordinates,
+    save,
+)
 from pipelines.reporting.summary import against_baselines, headline_metrics
 from pipelines.reporting.tables import leaderboard_table
 from pipelines.tracking.runs import leaderboard

@@ -52,4 +52,4 @@ def test_the_loop_trains_under_mixed_precision(data, dtype):
     assert [r["epoch"] for r in io.results] == [1, 2, 3, 4]
     assert io.results[-1]["val_acc"] > 0.85 and io.results[-1]["train_loss"] < io.results[0]["train_loss"]
     # The weights stay float32: autocast lowers the precision of the computation, not of the model.
-    assert all(v.dtype == torch.float32 for v in io.state["best_model"].values())
+    assert all(v.dtype == torch.float32 for v in io.state["best_models"][0].values())

@@ -147,7 +147,7 @@ def test_predictor_round_trip_and_prompt_errors(corpus, tmp_path):
     io = MemoryIO()
     transformer.TASK.train(TINY, corpus, io)
     model = transformer.build_model(TINY, corpus)
-    model.load_state_dict(io.state["best_model"])
+    model.load_state_dict(io.state["best_models"][0])
     predictor = pickle.loads(pickle.dumps(transformer.TASK.make_predictor(model, corpus, TINY)))
     assert predictor.window == 16 and predictor.chars == corpus.chars and not predictor.model.training
     prompts_file = tmp_path / "prompts.txt"

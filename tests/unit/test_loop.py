@@ -77,7 +77,7 @@ def test_best_weights_are_kept_in_the_checkpoint(data):
     io = MemoryIO()
     binary.TASK.train(CONFIG, data, io)
     model = binary.build_model(CONFIG, data)
-    model.load_state_dict(io.state["best_model"])
+    model.load_state_dict(io.state["best_models"][0])
     assert binary.evaluate(model, data, "val")["val_loss"] == pytest.approx(io.results[-1]["best_val_loss"], rel=1e-5)
 
 

@@ -21,7 +21,7 @@ def trained(task_name: str):
     io = MemoryIO()
     task.train(CONFIG, data, io)
     model = task.build_model(CONFIG, data)
-    model.load_state_dict(io.state["best_model"])
+    model.load_state_dict(io.state["best_models"][0])
     return task, model.eval(), data
 
 

@@ -46,6 +46,6 @@ def test_short_training_reports_the_task_metrics(name, device, one_thread):
         assert {"epoch", "val_loss", "best_val_loss", "final", *task.metrics} <= set(result)
         assert all(math.isfinite(result[m]) for m in ("val_loss", *task.metrics))
     model = task.build_model(config, data)
-    model.load_state_dict(io.state["best_model"])
+    model.load_state_dict(io.state["best_models"][0])
     test = task.evaluate(model, data, "test")
     assert set(test) == {"test_loss"} | {m.replace("val_", "test_") for m in task.metrics}

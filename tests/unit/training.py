@@ -7,5 +7,5 @@ def trained(task, config: dict, data):
     io = MemoryIO()
     task.train(config, data, io)
     model = task.build_model(config, data)
-    model.load_state_dict(io.state["best_model"])
+    model.load_state_dict(io.state["best_models"][0])
     return model
