@@ -19,6 +19,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 HPO = str(Path(sys.executable).parent / "hpo")
 RESULTS = ROOT / "docs" / "benchmarks"   # plots and raw results
+# hpo flags for the same work as plain Optuna: one model per trial (no cross-validation), and a final model
+# that is the best trial's (no refit, no ensemble to score).
+SINGLE_MODEL = ["--cv", "0", "--ensemble", "0"]
 
 # One small config of the tabular MLP tasks: overhead, scale and throughput use it.
 FIXED_CONFIG = {"batch_size": 32, "epochs": 10, "lr": 1e-3, "optimizer": "Adam", "n_layers": 2,

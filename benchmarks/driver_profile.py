@@ -19,7 +19,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from benchmarks.common import HPO, ROOT, fixed_space, machine, parser
+from benchmarks.common import HPO, ROOT, SINGLE_MODEL, fixed_space, machine, parser
 from benchmarks.scale import TINY
 
 PY_SPY = str(Path(sys.executable).parent / "py-spy")
@@ -60,7 +60,7 @@ def main() -> None:
         space = str(fixed_space(Path(folder) / "tiny.yaml", TINY))
         with open(Path(folder) / "sweep.log", "w") as log:
             sweep = subprocess.Popen([HPO, "run", "binary", "--trials", str(args.trials), "--scheduler", "fifo",
-                                      "--space", space], cwd=folder, stdout=log, stderr=log,
+                                      "--space", space, *SINGLE_MODEL], cwd=folder, stdout=log, stderr=log,
                                      env={**os.environ, "PYTHONPATH": str(ROOT)})
         try:
             while started_trials(Path(folder)) < args.after:

@@ -13,11 +13,11 @@ import sys
 import tempfile
 from pathlib import Path
 
-from benchmarks.common import HPO, fixed_space, machine, median, parser, runs, table, timed
+from benchmarks.common import HPO, SINGLE_MODEL, fixed_space, machine, median, parser, runs, table, timed
 
 
 def variants(task: str, trials: int, space: str, before: str | None) -> dict:
-    hpo = [HPO, "run", task, "--trials", str(trials), "--scheduler", "fifo", "--space", space]
+    hpo = [HPO, "run", task, "--trials", str(trials), "--scheduler", "fifo", "--space", space, *SINGLE_MODEL]
     found = {"plain Optuna (in-process, 1 thread, sequential)":
              ([sys.executable, "-m", "benchmarks.plain_optuna", "--task", task, "--trials", str(trials),
                "--space", space], None),

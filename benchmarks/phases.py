@@ -17,7 +17,7 @@ from pathlib import Path
 
 import psutil
 
-from benchmarks.common import fixed_space, machine, parser, table
+from benchmarks.common import SINGLE_MODEL, fixed_space, machine, parser, table
 
 STARTED = psutil.Process().create_time()
 marks: list[tuple[str, float]] = []
@@ -76,7 +76,7 @@ def main() -> None:
         space = fixed_space(Path(folder) / "space.yaml")
         os.chdir(folder)
         status = cli.main(["run", args.task, "--trials", str(args.trials), "--scheduler", args.scheduler,
-                           "--space", str(space)])
+                           "--space", str(space), *SINGLE_MODEL])
     mark("exit (Ray shut down)")
     completed = [t for label, t in marks if label == "trial completed"]
     rows, previous = [], 0.0

@@ -21,7 +21,8 @@ from pathlib import Path
 
 import psutil
 
-from benchmarks.common import FIXED_CONFIG, HPO, ROOT, fixed_space, machine, median, parser, plot_file, table, timed
+from benchmarks.common import (FIXED_CONFIG, HPO, ROOT, SINGLE_MODEL, fixed_space, machine, median, parser, plot_file,
+                               table, timed)
 
 TINY = {**FIXED_CONFIG, "epochs": 1, "n_layers": 1, "n_units_l0": 8}
 TINY.pop("n_units_l1")
@@ -82,7 +83,8 @@ def main() -> None:
         for n in (args.small, args.trials):
             with tempfile.TemporaryDirectory() as folder:
                 walls[n], samples = sweep_with_memory(
-                    [HPO, "run", "binary", "--trials", str(n), "--scheduler", "fifo", "--space", space], folder)
+                    [HPO, "run", "binary", "--trials", str(n), "--scheduler", "fifo", "--space", space, *SINGLE_MODEL],
+                    folder)
                 by_tenth = seconds_per_trial_by_tenth(folder)
             with tempfile.TemporaryDirectory() as folder:
                 plain[n], _ = timed([sys.executable, "-m", "benchmarks.plain_optuna", "--trials", str(n),

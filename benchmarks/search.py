@@ -22,7 +22,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from benchmarks.common import HPO, machine, median, parser, plot_file, table, timed
+from benchmarks.common import HPO, SINGLE_MODEL, machine, median, parser, plot_file, table, timed
 
 MAX_TRIALS = "1000"   # the time budget ends the sweeps first
 
@@ -86,7 +86,7 @@ def run_method(method: str, task: str, data_args: list[str], seed: int, budget: 
             return anytime_best(json.loads(Path(trace).read_text()))
         extra = ["--search", "random", "--scheduler", "fifo"] if method == "random + FIFO" else []
         # check=False: a sweep whose budget ends before any trial reports exits 1; its curve is empty.
-        timed([HPO, "run", hpo_task, "--time-budget", str(budget), *extra, *common], folder, check=False)
+        timed([HPO, "run", hpo_task, "--time-budget", str(budget), *extra, *common, *SINGLE_MODEL], folder, check=False)
         return anytime_best(hpo_curve(folder, hpo_task))
 
 

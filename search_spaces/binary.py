@@ -2,7 +2,6 @@
 from search_spaces.mlp import LINEAR, mlp_params
 from search_spaces.space import Space
 
-
 FIRST_TRIAL = LINEAR
 
 

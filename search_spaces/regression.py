@@ -3,7 +3,6 @@ from search_spaces.mlp import LINEAR, mlp_params
 from search_spaces.space import Space
 from trainables.regression import LOSSES
 
-
 FIRST_TRIAL = {**LINEAR, "loss": "MSE"}
 
 

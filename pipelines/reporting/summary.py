@@ -60,8 +60,10 @@ def print_leaderboard(name: str, top: int, tracking_uri: str | None) -> None:
     parent = find_sweep(client, name)
     rows = leaderboard(client, parent)[:top]
     columns = [c for c in CONFIG_COLUMNS if any(c in r["params"] for r in rows)]
-    print(format_table(*leaderboard_table(rows, columns)))
-    comparison = against_baselines(parent.data.metrics, headline_metrics(parent.data.tags.get("hpo.task", "")))
+    task_name = parent.data.tags.get("hpo.task", "")
+    metric_names = list(registry.TASKS[task_name].task.metrics[:SHOWN_METRICS]) if task_name in registry.TASKS else None
+    print(format_table(*leaderboard_table(rows, columns, metric_names)))
+    comparison = against_baselines(parent.data.metrics, headline_metrics(task_name))
     if comparison:
         print("\nthe sweep's model on the held-out test rows, against untuned baselines:")
         print("\n".join(f"  {line}" for line in comparison))

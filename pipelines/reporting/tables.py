@@ -19,11 +19,13 @@ def format_table(headers: list[str], rows: list[list]) -> str:
     return "\n".join(lines)
 
 
-def leaderboard_table(rows: list[dict], columns: list[str] | None = None) -> tuple[list[str], list[list]]:
+def leaderboard_table(rows: list[dict], columns: list[str] | None = None,
+                      metric_names: list[str] | None = None) -> tuple[list[str], list[list]]:
     """The leaderboard as headers and rows, for the terminal, leaderboard.csv and the sweep report:
-    trial, status, best val_loss, the task's other val_ metrics, then the params in `columns`
-    (default: every param of any trial, in the order trials logged them)."""
-    metric_names = sorted({k for r in rows for k in r if k.startswith("val_") and k != "val_loss"})
+    trial, status, best val_loss, the val_ metrics in `metric_names` (default: all the trials have), then
+    the params in `columns` (default: every param of any trial, in the order trials logged them)."""
+    if metric_names is None:
+        metric_names = sorted({k for r in rows for k in r if k.startswith("val_") and k != "val_loss"})
     if columns is None:
         columns = list(dict.fromkeys(k for r in rows for k in r["params"]))
     return (["trial", "status", "best val_loss", *metric_names, *columns],

@@ -36,7 +36,8 @@ class TrialLogger(Callback):
         self.parent_run_id = parent_run_id
         self.sweep = sweep
         self.task = task
-        self.metric_names = ("train_loss", "val_loss", "best_val_loss") + tuple(metric_names)
+        # val_loss_std: the spread over the folds of a cross-validated trial
+        self.metric_names = ("train_loss", "val_loss", "val_loss_std", "best_val_loss") + tuple(metric_names)
         self.number_of = number_of            # Ray trial id -> Optuna trial number
         self.runs: dict[str, str] = {}        # Ray trial id -> MLflow run id
         self.pending: dict[str, list] = {}    # MLflow run id -> metrics not yet sent

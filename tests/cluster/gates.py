@@ -28,6 +28,10 @@ def gated(task, folder: str, together: int):
     def train(config, data, io):
         import ray
 
+        from trainables.reporting import RayTuneIO
+
+        if not isinstance(io, RayTuneIO):  # not a trial: the driver refitting the best config at the end
+            return task.train(config, data, io)
         gate = Path(folder)
         marker = gate / f"started-{config['seed']}-{os.getpid()}"
         marker.write_text(f"{ray.get_runtime_context().get_node_id()} {os.getppid()}")

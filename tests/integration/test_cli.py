@@ -29,8 +29,10 @@ def test_csv_sweep_then_best_then_refusal(tmp_path):
 
     best = hpo("best", "mail", "--top", "3", cwd=tmp_path)
     assert best.returncode == 0, best.stderr
-    lines = best.stdout.strip().splitlines()
+    table, comparison = best.stdout.strip().split("\n\n", 1)  # the leaderboard, then tuned against baselines
+    lines = table.splitlines()
     assert lines[0].split()[:3] == ["trial", "status", "best"] and len(lines) == 2 + 3
+    assert "against untuned baselines" in comparison and "test_acc: tuned" in comparison
 
     client = MlflowClient(f"sqlite:///{tmp_path / 'mlflow.db'}")
     before = [(r.info.run_id, r.info.status, r.info.end_time) for r in client.search_runs(["1"])]

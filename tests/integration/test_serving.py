@@ -73,7 +73,7 @@ def test_the_report_is_on_the_parent_run(sweep, capsys):
     assert table[0][:3] == ["trial", "status", "best val loss".replace(" loss", "_loss")] and len(table) == 1 + 3
     # `hpo best` prints the same leaderboard: the same trials in the same order
     print_leaderboard(SWEEP, 3, uri)
-    printed = capsys.readouterr().out.strip().splitlines()[2:]
+    printed = capsys.readouterr().out.strip().split("\n\n")[0].splitlines()[2:]
     assert [line.split()[0] for line in printed] == [row[0] for row in table[1:]]
 
 
