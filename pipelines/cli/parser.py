@@ -67,7 +67,7 @@ def build_parser() -> argparse.ArgumentParser:
                           "split; default 5 folds for the tabular tasks on up to 5,000 train+val rows)")
     run.add_argument("--ensemble", type=_number(int),
                      help="average the K best trials' models into one candidate for the final model (0: none; "
-                          "default 3 for the tasks that can average models: binary, multiclass, regression, cnn)")
+                          "default 3 for the tasks that can average models: binary, multiclass, regression)")
     run.add_argument("--address", help="a Ray cluster to run on: auto or HOST:PORT (default: a local Ray)")
     run.add_argument("--tracking-uri", help="MLflow store (default $MLFLOW_TRACKING_URI or ./mlflow.db)")
     run.add_argument("--storage", help="Ray Tune storage folder (default ./ray_results)")

@@ -78,9 +78,8 @@ def final_metrics(found: list, final) -> dict:
     metrics = {}
     for candidate in found:
         for k, v in candidate.metrics.items():
-            split, name = k.split("_", 1)
             if candidate.kind == "best":
-                metrics["best_" + k if split == "val" else f"best_trial_{k}"] = v
+                metrics["best_" + k if k.startswith("val_") else f"best_trial_{k}"] = v
             else:
                 metrics[f"{candidate.kind}_{k}"] = v
     metrics.update({k: v for k, v in final.metrics.items() if k.startswith("test_")})

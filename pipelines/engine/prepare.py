@@ -31,7 +31,7 @@ class PreparedSweep:
     overrides: dict               # the --space file's distributions, by param name
     caps: dict                    # flags that cap params of the space (--max-epochs)
     max_epochs: int               # the most epochs a trial may run: ASHA's max_t
-    data: object                  # what the task's loader returned
+    data: object                  # what the task's loader returned, cut into Folds under --cv
 
     @property
     def sweep_dir(self) -> Path:

@@ -83,7 +83,8 @@ def execute(prepared: PreparedSweep, concurrency: int, echo, client=None) -> Swe
     study = open_study(s.name, f"sqlite:///{sweep_dir / 'optuna.db'}", make_sampler(s.search, s.seed, s.trials),
                        task.mode)
     if prepared.registered.first_trial and not s.space and not prepared.caps:
-        study.enqueue_trial(prepared.registered.first_trial)  # the search starts from the task's linear model
+        # The search starts from the task's linear model (a --space file or --max-epochs may exclude it).
+        study.enqueue_trial(prepared.registered.first_trial)
     searcher = OptunaStudySearcher(study, prepared.registered.define_space, metric=task.metric, mode=task.mode,
                                    seed=s.seed, overrides=prepared.overrides, caps=prepared.caps)
 

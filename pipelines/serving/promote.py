@@ -62,7 +62,7 @@ def lineage(client, parent) -> dict[str, str]:
              "hpo.trial": trial_label(int(number), trial_id) if number.isdigit() else trial_id, "hpo.trial_id": trial_id,
              "hpo.config": json.dumps(config, sort_keys=True), "hpo.seed": str(config.get("seed", "")),
              "hpo.data_fingerprint": params.get("data_fingerprint", ""),
-             "hpo.data_source": params.get("data_source", ""),
+             "hpo.data_source": params.get("data_source", ""), "hpo.final_model": tags.get("hpo.final_model", "best"),
              **{f"hpo.{k}": v for k, v in code.items()}}
     found.update({f"hpo.{k}": f"{v:.6g}" for k, v in parent.data.metrics.items() if k.startswith(("best_", "test_"))})
     return found
