@@ -44,10 +44,7 @@ def print_summary(outcome) -> None:
         print(f"  {key}: {value}")
     print(f"final model: {outcome.final_model} ({FINAL_MODELS.get(outcome.final_model, '')})  " +
           "  ".join(f"{k} {outcome.best_metrics[k]:.4g}" for k in shown if k in outcome.best_metrics))
-    comparison = against_baselines({**outcome.best_metrics, **outcome.baselines}, headline_metrics(outcome.task))
-    if comparison:
-        print("\non the held-out test rows, against untuned models fitted on the same train+val rows:")
-        print("\n".join(f"  {line}" for line in comparison))
+    print_against_baselines({**outcome.best_metrics, **outcome.baselines}, outcome.task)
     print(f"\nbest config: {outcome.sweep_dir / 'best_config.yaml'}")
     print(f"MLflow:      hpo ui --tracking-uri {outcome.tracking_uri}")
     print(f"             then http://127.0.0.1:5000/#/experiments/{outcome.experiment_id}/runs "
@@ -63,9 +60,14 @@ def print_leaderboard(name: str, top: int, tracking_uri: str | None) -> None:
     task_name = parent.data.tags.get("hpo.task", "")
     metric_names = list(registry.TASKS[task_name].task.metrics[:SHOWN_METRICS]) if task_name in registry.TASKS else None
     print(format_table(*leaderboard_table(rows, columns, metric_names)))
-    comparison = against_baselines(parent.data.metrics, headline_metrics(task_name))
+    print_against_baselines(parent.data.metrics, task_name)
+
+
+def print_against_baselines(metrics: dict, task_name: str) -> None:
+    comparison = against_baselines(metrics, task_name)
     if comparison:
-        print("\nthe sweep's model on the held-out test rows, against untuned baselines:")
+        print("\nthe final model on the held-out test rows, against untuned baselines fitted on the same "
+              "train+val rows:")
         print("\n".join(f"  {line}" for line in comparison))
 
 
@@ -76,11 +78,11 @@ def headline_metrics(task_name: str) -> tuple[str, ...]:
     return ("test_loss", first) if first else ("test_loss",)
 
 
-def against_baselines(metrics: dict, names: tuple[str, ...]) -> list[str]:
-    """One line per test metric that has a baseline: the tuned value, the best baseline's, and which
-    wins, said plainly when the tuned model loses."""
+def against_baselines(metrics: dict, task_name: str) -> list[str]:
+    """One line per headline test metric that has a baseline: the tuned value, the best baseline's, and
+    which wins, said plainly when the tuned model loses."""
     lines = []
-    for name in names:
+    for name in headline_metrics(task_name):
         tuned, baseline = metrics.get(name), metrics.get(f"baseline_{name}")
         if tuned is None or baseline is None:
             continue

@@ -31,7 +31,7 @@ from pipelines.reporting.plots import (
     parallel_coordinates,
     save,
 )
-from pipelines.reporting.summary import against_baselines, headline_metrics
+from pipelines.reporting.summary import against_baselines
 from pipelines.reporting.tables import leaderboard_table
 from pipelines.tracking.runs import leaderboard
 
@@ -97,7 +97,7 @@ def page(outcome, parent, sections, headers: list[str], table: list[list]) -> st
              f"<p>task <b>{html.escape(outcome.task)}</b>, {len(table)} trials, "
              f"best {html.escape(parent.data.tags.get('hpo.best_trial_id', ''))}: "
              + ", ".join(f"{html.escape(k)} {v:.4g}" for k, v in sorted(best.items())) + "</p>"]
-    comparison = against_baselines(parent.data.metrics, headline_metrics(outcome.task))
+    comparison = against_baselines(parent.data.metrics, outcome.task)
     if comparison:
         parts.append("<h2>Against untuned baselines (held-out test rows)</h2><ul>"
                      + "".join(f"<li>{html.escape(line)}</li>" for line in comparison) + "</ul>")
