@@ -15,8 +15,8 @@ from torch import nn
 from trainables.device import Precision, on_device
 from trainables.optimizers import make_optimizer
 
-PATIENCE = 5          # epochs without a val_loss improvement before a trial ends itself
-MIN_IMPROVEMENT = 1e-4  # a smaller drop of val_loss does not count as an improvement
+PATIENCE = 5          # epochs without an improvement of the objective before a trial ends itself
+MIN_IMPROVEMENT = 1e-4  # a smaller gain in the objective does not count as an improvement
 
 
 def shuffled_batches(x: torch.Tensor, y: torch.Tensor, batch_size: int, generator: torch.Generator):
@@ -91,22 +91,30 @@ def mean_metrics(scores: list[dict]) -> dict:
     return metrics
 
 
+def best_of(metrics: dict) -> dict:
+    """best_<metric> for each validation metric of an epoch: what a trial reports of its best epoch."""
+    return {f"best_{k}": v for k, v in metrics.items() if k.startswith("val_")}
+
+
 def fit(members: list[Member], loss_fn, *, config: dict, io) -> None:
     """Train for config['epochs'] epochs, ending early after config['patience'] (default PATIENCE) epochs
-    without improvement of val_loss (the members' mean).
+    without improvement of the objective (`io.objective`, val_loss by default; the members' mean).
 
-    Each epoch reports `epoch`, `train_loss`, the validation metrics, `best_val_loss` so far and its
-    `best_epoch`, and `final` (True on the last report of a trial that ends by itself), with a checkpoint
-    of everything needed to continue and the weights of the best epoch so far (`best_models`, one per
-    member). A trial whose loss becomes NaN or infinite ends at once, its last report saying why in
-    `diverged`. It trains on `io.device`, with the mixed precision that device supports; the task has put
-    the models and their data there before building the optimizers (prepare_trial).
+    Each epoch reports `epoch`, `train_loss`, the validation metrics, the best epoch so far by the
+    objective (`best_epoch`) with its validation metrics as `best_<metric>` (best_val_loss, best_val_acc...),
+    and `final` (True on the last report of a trial that ends by itself), with a checkpoint of everything
+    needed to continue and the weights of the best epoch so far (`best_models`, one per member). A trial
+    whose loss becomes NaN or infinite ends at once, its last report saying why in `diverged`. It trains on
+    `io.device`, with the mixed precision that device supports; the task has put the models and their data
+    there before building the optimizers (prepare_trial).
     """
+    objective = io.objective
     precisions = [Precision(io.device) for _ in members]
     epochs = int(config["epochs"])
     patience = int(config.get("patience", PATIENCE))
     generator = torch.Generator().manual_seed(int(config.get("seed", 0)))
-    progress = {"epoch": 0, "best_val_loss": math.inf, "best_epoch": 0, "bad_epochs": 0}
+    # best_score: the objective at the best epoch, lower is better (Objective.loss)
+    progress = {"epoch": 0, "best_score": math.inf, "best": {}, "best_epoch": 0, "bad_epochs": 0}
     best_models = None
     saved = io.restore()
     if saved is not None:
@@ -128,26 +136,26 @@ def fit(members: list[Member], loss_fn, *, config: dict, io) -> None:
                                                                  ("val_loss", metrics["val_loss"]))
                     if not math.isfinite(value)]
         if diverged:
-            # Retrying would diverge again: end now, with a last report that says why. val_loss is
-            # reported as inf (the worst) so that schedulers and searchers can rank the trial.
+            # Retrying would diverge again: end now, with a last report that says why. The objective is
+            # reported as its worst value so that schedulers and searchers can rank the trial.
             progress["last_report"] = {
-                "epoch": epoch, "train_loss": math.inf, "val_loss": math.inf,
-                "best_val_loss": progress["best_val_loss"], "final": True,
+                "epoch": epoch, "train_loss": math.inf, "val_loss": math.inf, objective.metric: objective.worst,
+                objective.best: objective.worst, **progress["best"], "final": True,
                 "diverged": f"{', '.join(diverged)} at epoch {epoch} "
                             f"(lr={config.get('lr')}, optimizer={config.get('optimizer')})"}
             io.report(progress["last_report"], checkpoint_state(members, generator, progress, best_models))
             return
         # Patience counts epochs without a real improvement; the best weights follow any improvement.
-        improved = metrics["val_loss"] < progress["best_val_loss"] - MIN_IMPROVEMENT
+        score = objective.loss(metrics[objective.metric])
+        improved = score < progress["best_score"] - MIN_IMPROVEMENT
         progress["bad_epochs"] = 0 if improved else progress["bad_epochs"] + 1
-        if metrics["val_loss"] < progress["best_val_loss"]:
-            progress["best_val_loss"], progress["best_epoch"] = metrics["val_loss"], epoch
+        if score < progress["best_score"]:
+            progress["best_score"], progress["best"], progress["best_epoch"] = score, best_of(metrics), epoch
             best_models = [clone_state(m.model) for m in members]
         progress["epoch"] = epoch
         final = epoch == epochs or progress["bad_epochs"] >= patience
-        progress["last_report"] = {"epoch": epoch, "train_loss": train_loss, **metrics,
-                                   "best_val_loss": progress["best_val_loss"], "best_epoch": progress["best_epoch"],
-                                   "final": final}
+        progress["last_report"] = {"epoch": epoch, "train_loss": train_loss, **metrics, **progress["best"],
+                                   "best_epoch": progress["best_epoch"], "final": final}
         io.report(progress["last_report"], checkpoint_state(members, generator, progress, best_models))
         if final:
             return

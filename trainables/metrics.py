@@ -2,6 +2,9 @@
 baseline's) outputs, named `<split>_<metric>`. `<split>_loss` is the loss the objective ranks trials by."""
 from __future__ import annotations
 
+import math
+from dataclasses import dataclass
+
 import numpy as np
 from sklearn import metrics as sk
 
@@ -19,6 +22,30 @@ def mode_of(metric: str) -> str:
     """'max' or 'min' for a metric name such as val_f1 or test_rmse."""
     base = metric.split("_", 1)[1] if "_" in metric else metric
     return "max" if base in HIGHER_IS_BETTER else "min"
+
+
+@dataclass(frozen=True)
+class Objective:
+    """What a sweep ranks trials by (`--metric`): one validation metric, better lower or higher by its name.
+    ASHA, Optuna's study, patience, the best epoch, the best trial and the final model all follow it."""
+    metric: str = "val_loss"
+
+    @property
+    def mode(self) -> str:
+        return mode_of(self.metric)
+
+    @property
+    def best(self) -> str:
+        """The name a trial reports its best value under: best_val_loss, best_val_f1..."""
+        return f"best_{self.metric}"
+
+    @property
+    def worst(self) -> float:
+        return math.inf if self.mode == "min" else -math.inf
+
+    def loss(self, value: float) -> float:
+        """Lower is better whatever the mode: the value, or minus it for a metric to maximise."""
+        return value if self.mode == "min" else -value
 
 
 def classification_scores(split: str, y: np.ndarray, proba: np.ndarray) -> dict:

@@ -12,6 +12,7 @@ import tempfile
 import torch
 
 from trainables.device import CPU
+from trainables.metrics import Objective
 
 STATE_FILE = "state.pt"
 
@@ -20,6 +21,7 @@ class RayTuneIO:
     """Reports through ray.tune.report with a checkpoint holding the loop's state."""
 
     device = CPU  # where the trial trains (trainables.device.choose sets it per trial)
+    objective = Objective()  # what the loop's patience and best epoch follow: the sweep's --metric
 
     def restore(self) -> dict | None:
         from ray import tune
@@ -45,10 +47,11 @@ class RayTuneIO:
 class MemoryIO:
     """Keeps every report and the last state; can start from a given state."""
 
-    def __init__(self, state: dict | None = None, device=CPU):
+    def __init__(self, state: dict | None = None, device=CPU, objective: Objective = Objective()):
         self.results: list[dict] = []
         self.state = state
         self.device = device
+        self.objective = objective
 
     def restore(self) -> dict | None:
         return self.state

@@ -26,8 +26,7 @@ class Task:
     build_model: Callable[[dict, Any], nn.Module]
     train: Callable[[dict, Any, Any], None]             # (config, data, TrialIO): the trial's body
     evaluate: Callable[[nn.Module, Any, str], dict]     # metrics of a model on "val" or "test"
-    metric: str = "val_loss"                            # the objective
-    mode: str = "min"
+    metric: str = "val_loss"                            # the default objective (--metric picks another)
     # Serving (the logged model, `hpo predict`): make_predictor(model, data, config) returns a picklable
     # object, free of Ray and open files, holding the model on the CPU in eval mode and the preprocessing
     # that `data` learnt (scaler, class labels, vocabulary, window length...), with

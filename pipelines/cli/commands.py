@@ -15,10 +15,11 @@ from pipelines.errors import InputError, UsageError
 def cmd_tasks(args) -> int:
     from pipelines.registry import TASKS
     from pipelines.reporting.tables import format_table
+    from trainables.metrics import mode_of
 
-    rows = [[name, r.task.default_data, f"{r.task.metric} ({r.task.mode})", ", ".join(r.task.metrics)]
+    rows = [[name, r.task.default_data, f"{r.task.metric} ({mode_of(r.task.metric)})", ", ".join(r.task.metrics)]
             for name, r in TASKS.items()]
-    print(format_table(["task", "default data", "objective", "also reported"], rows))
+    print(format_table(["task", "default data", "objective", "also reported (each may be the --metric)"], rows))
     return 0
 
 

@@ -65,6 +65,10 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--cv", type=_number(int),
                      help="K-fold cross-validation of each trial on train+val (K >= 2; 0: the single validation "
                           "split; default 5 folds for the tabular tasks on up to 5,000 train+val rows)")
+    run.add_argument("--metric",
+                     help="the validation metric trials are ranked by, e.g. val_f1, val_auc, val_rmse (default "
+                          "val_loss; higher is better for acc, precision, recall, f1, auc, r2); `hpo tasks` lists "
+                          "each task's")
     run.add_argument("--ensemble", type=_number(int),
                      help="average the K best trials' models into one candidate for the final model (0: none; "
                           "default 3 for the tasks that can average models: binary, multiclass, regression)")

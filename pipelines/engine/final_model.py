@@ -15,9 +15,10 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from pipelines.engine.results import checkpointed_best_val_loss
+from pipelines.engine.results import checkpointed_best
 from trainables.ensemble import EnsemblePredictor
 from trainables.folds import fold_datas, whole
+from trainables.metrics import Objective
 from trainables.reporting import MemoryIO, load_state
 
 PREFERENCE = ("refit", "best", "ensemble")   # on equal validation scores, the first of these wins
@@ -29,6 +30,7 @@ class Candidate:
     models: list                 # per trial, its (model, data) per fold: each model with the data (scalers) it trained on
     config: dict                 # the best trial's config
     estimate: float              # the objective on validation that the choice compares, lower is better
+                                 # (Objective.loss)
     metrics: dict = field(default_factory=dict)   # val_* (where it did not train on them) and test_*
 
 
@@ -72,12 +74,11 @@ def refit(task, result, data) -> list:
     return [(model, merged)]
 
 
-def candidates(task, ranked: list, data, ensemble: int) -> list[Candidate]:
+def candidates(task, ranked: list, data, ensemble: int, objective: Objective) -> list[Candidate]:
     """The candidates from the trial results, best first (`ranked`), with a top-`ensemble` ensemble."""
     best = ranked[0]
-    sign = 1.0 if task.mode == "min" else -1.0
     best_models = trial_models(task, best, data)
-    found = [Candidate("best", [best_models], best.config, checkpointed_best_val_loss(best),
+    found = [Candidate("best", [best_models], best.config, checkpointed_best(best, objective),
                        scores(task, [best_models], data))]
     if task.merge_validation is not None:
         models = refit(task, best, data)
@@ -86,9 +87,9 @@ def candidates(task, ranked: list, data, ensemble: int) -> list[Candidate]:
     if task.outputs is not None and min(ensemble, len(ranked)) >= 2:
         trials = [best_models] + [trial_models(task, r, data) for r in ranked[1:ensemble]]
         metrics = scores(task, trials, data)
-        found.append(Candidate("ensemble", trials, best.config, metrics[task.metric], metrics))
+        found.append(Candidate("ensemble", trials, best.config, metrics[objective.metric], metrics))
     for candidate in found:
-        candidate.estimate = sign * candidate.estimate if math.isfinite(candidate.estimate) else math.inf
+        candidate.estimate = objective.loss(candidate.estimate) if math.isfinite(candidate.estimate) else math.inf
     return found
 
 

@@ -28,14 +28,14 @@ def finish_parent(client, outcome: SweepOutcome, results, prepared: PreparedSwee
     stamp = int(time.time() * 1000)
     metrics = [Metric(f"trials_{k}", float(v), stamp, 0) for k, v in counts.items()]
     metrics.append(Metric("sweep_seconds", outcome.seconds, stamp, 0))
-    ranked = ranked_results(results)
+    ranked = ranked_results(results, prepared.objective)
     if not ranked:
         client.log_batch(parent_id, metrics=metrics, tags=[RunTag("hpo.status", "failed")])
         client.set_terminated(parent_id, "FAILED")
         return
     best = ranked[0]
     outcome.best = next(t for t in outcome.trials if t.trial_id == best.metrics.get("trial_id"))
-    found = candidates(task, ranked, prepared.data, prepared.settings.ensemble)
+    found = candidates(task, ranked, prepared.data, prepared.settings.ensemble, prepared.objective)
     final = choose(found)
     outcome.final_model = final.kind
     outcome.best_metrics = final_metrics(found, final)

@@ -16,6 +16,7 @@ from pipelines.tracking.store import resolve_tracking_uri
 from search_spaces.space import check_space
 from search_spaces.yaml_space import load_space_file
 from trainables.folds import Folds, whole
+from trainables.metrics import Objective
 from trainables.task import DataRequest
 
 DEFAULT_ENSEMBLE = 3         # trials averaged into the ensemble candidate of the final model
@@ -32,6 +33,7 @@ class PreparedSweep:
     caps: dict                    # flags that cap params of the space (--max-epochs)
     max_epochs: int               # the most epochs a trial may run: ASHA's max_t
     data: object                  # what the task's loader returned, cut into Folds under --cv
+    objective: Objective          # what trials are ranked by (--metric)
 
     @property
     def sweep_dir(self) -> Path:
@@ -41,6 +43,7 @@ class PreparedSweep:
 def prepare(settings: SweepSettings, new_sweep: bool = True) -> PreparedSweep:
     registered = registry.get(settings.task)
     settings = check_settings(settings, new_sweep)
+    objective = objective_of(settings.metric, registered.task)
     overrides = load_space_file(settings.space) if settings.space else {}
     caps = {"epochs": settings.max_epochs} if settings.max_epochs else {}
     summary = check_space(registered.define_space, overrides, caps)
@@ -52,10 +55,19 @@ def prepare(settings: SweepSettings, new_sweep: bool = True) -> PreparedSweep:
     data_path, data_dir = (str(Path(p).expanduser().resolve()) if p else p for p in (settings.data, settings.data_dir))
     cv = folds_count(settings.cv, registered.task, data)
     settings = replace(settings, tracking_uri=tracking_uri, data=data_path, data_dir=data_dir,
-                       ensemble=ensemble_size(settings.ensemble, registered.task), cv=cv)
+                       ensemble=ensemble_size(settings.ensemble, registered.task), cv=cv, metric=objective.metric)
     if cv:
         data = Folds(data, tuple(registered.task.cross_validate(data, cv, settings.seed)))
-    return PreparedSweep(settings, registered, overrides, caps, int(summary.largest["epochs"]), data)
+    return PreparedSweep(settings, registered, overrides, caps, int(summary.largest["epochs"]), data, objective)
+
+
+def objective_of(asked: str | None, task) -> Objective:
+    """The objective --metric names (the task's own, val_loss, by default): one of the task's val_ metrics."""
+    allowed = ("val_loss", *task.metrics)
+    if asked is not None and asked not in allowed:
+        raise UsageError(f"The --metric must be a metric the {task.name} task reports: {', '.join(allowed)}; "
+                         f"got {asked!r}.")
+    return Objective(asked or task.metric)
 
 
 def folds_count(asked: int | None, task, data) -> int:

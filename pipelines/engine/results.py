@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from pipelines.engine.outcomes import last_line, outcome_of
+from trainables.metrics import Objective
 
 
 @dataclass(frozen=True)
@@ -15,8 +16,8 @@ class TrialRecord:
     status: str              # completed, early_stopped, failed or interrupted
     error: str | None
     epochs: int
-    best_val_loss: float
-    metrics: dict            # the task's metrics at the trial's last report
+    best: float              # the objective's value at the trial's best epoch (best_val_loss by default)
+    metrics: dict            # the task's metrics at the trial's best epoch (at its last report if none)
     config: dict
 
 
@@ -30,6 +31,7 @@ class SweepOutcome:
     parent_run_id: str
     experiment_id: str
     trials: list[TrialRecord] = field(default_factory=list)
+    objective: Objective = Objective()
     best: TrialRecord | None = None
     best_metrics: dict = field(default_factory=dict)   # of the best trial's best weights: val and test
     baselines: dict = field(default_factory=dict)      # baseline_<metric> of untuned models on the same test rows
@@ -38,7 +40,7 @@ class SweepOutcome:
     interrupted: bool = False                          # ended by Ctrl-C; `hpo resume` continues it
 
 
-def collect_trials(results, number_of, metric_names) -> list[TrialRecord]:
+def collect_trials(results, number_of, metric_names, objective: Objective = Objective()) -> list[TrialRecord]:
     """One record per trial that started, from Tune's ResultGrid (or any iterable of its Results)."""
     records = []
     for result in results:
@@ -51,23 +53,26 @@ def collect_trials(results, number_of, metric_names) -> list[TrialRecord]:
         records.append(TrialRecord(
             number=number_of(trial_id), trial_id=trial_id, status=outcome_of(metrics, result.error is not None),
             error=error, epochs=int(metrics.get("epoch", 0)),
-            best_val_loss=float(metrics.get("best_val_loss", math.nan)),
-            metrics={m: metrics[m] for m in metric_names if m in metrics}, config=result.config or {}))
+            best=float(metrics.get(objective.best, math.nan)),
+            metrics={m: metrics.get(f"best_{m}", metrics.get(m)) for m in metric_names if m in metrics},
+            config=result.config or {}))
     return records
 
 
-def checkpointed_best_val_loss(result) -> float:
-    """A trial's best_val_loss as of its last checkpoint: the best weights the driver can load. A trial
-    the time budget cut short may have reported better epochs since (trials checkpoint every 30 s)."""
+def checkpointed_best(result, objective: Objective) -> float:
+    """A trial's best value of the objective as of its last checkpoint: the best weights the driver can
+    load. A trial the time budget cut short may have reported better epochs since (trials checkpoint
+    every 30 s)."""
     for checkpoint, metrics in result.best_checkpoints or []:
         if checkpoint.path == result.checkpoint.path:
-            return metrics.get("best_val_loss", math.nan)
-    return result.metrics.get("best_val_loss", math.nan)
+            return metrics.get(objective.best, math.nan)
+    return result.metrics.get(objective.best, math.nan)
 
 
-def ranked_results(results) -> list:
-    """The trials that did not fail and have weights to load, best first (lowest checkpointed best_val_loss)."""
+def ranked_results(results, objective: Objective) -> list:
+    """The trials that did not fail and have weights to load, best first by their checkpointed best value."""
     return sorted((r for r in results if r.checkpoint is not None and r.metrics
                    and outcome_of(r.metrics, r.error is not None) != "failed"
-                   and math.isfinite(checkpointed_best_val_loss(r))), key=checkpointed_best_val_loss)
+                   and math.isfinite(checkpointed_best(r, objective))),
+                  key=lambda r: objective.loss(checkpointed_best(r, objective)))
 

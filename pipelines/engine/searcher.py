@@ -3,7 +3,8 @@
 Ray's own OptunaSearch tells Optuna that a trial ASHA stopped is COMPLETE with its low-budget value,
 which misleads TPE. Here such a trial is told PRUNED, after its per-epoch values were reported as
 intermediate values; a trial that ended itself (epoch budget or patience) is COMPLETE with its best
-val_loss, and a trial that raised is FAIL. The study lives in an SQLite file, so it outlasts the sweep.
+value of the objective (`--metric`, val_loss by default), and a trial that raised is FAIL. The study
+lives in an SQLite file, so it outlasts the sweep.
 """
 from __future__ import annotations
 
@@ -84,8 +85,8 @@ class OptunaStudySearcher(Searcher):
         outcome = outcome_of(result, error)
         if outcome == "failed":
             self.study.tell(trial, state=TrialState.FAIL)
-        elif outcome == "completed" and math.isfinite(result.get("best_val_loss", math.nan)):
-            self.study.tell(trial, float(result["best_val_loss"]))
+        elif outcome == "completed" and math.isfinite(result.get(f"best_{self.metric}", math.nan)):
+            self.study.tell(trial, float(result[f"best_{self.metric}"]))
         else:
             # Stopped from outside before its own end (ASHA, the time budget): its value is the
             # last intermediate value, and TPE weighs it as a pruned trial.

@@ -81,12 +81,13 @@ def execute(prepared: PreparedSweep, concurrency: int, echo, client=None) -> Swe
 
     optuna.logging.set_verbosity(optuna.logging.WARNING)
     study = open_study(s.name, f"sqlite:///{sweep_dir / 'optuna.db'}", make_sampler(s.search, s.seed, s.trials),
-                       task.mode)
+                       prepared.objective.mode)
     if prepared.registered.first_trial and not s.space and not prepared.caps:
         # The search starts from the task's linear model (a --space file or --max-epochs may exclude it).
         study.enqueue_trial(prepared.registered.first_trial)
-    searcher = OptunaStudySearcher(study, prepared.registered.define_space, metric=task.metric, mode=task.mode,
-                                   seed=s.seed, overrides=prepared.overrides, caps=prepared.caps)
+    objective = prepared.objective
+    searcher = OptunaStudySearcher(study, prepared.registered.define_space, metric=objective.metric,
+                                   mode=objective.mode, seed=s.seed, overrides=prepared.overrides, caps=prepared.caps)
 
     parent = client.create_run(experiment, run_name=s.name, tags={
         "hpo.sweep": s.name, "hpo.task": task.name, "hpo.role": "sweep", "hpo.storage": str(sweep_dir)})
@@ -95,13 +96,14 @@ def execute(prepared: PreparedSweep, concurrency: int, echo, client=None) -> Swe
     client.log_artifact(parent_id, str(sweep_dir / "sweep_config.yaml"))
     echo(f"sweep {s.name}: task {task.name}, {s.trials} trials, {concurrency} at a time, "
          f"{s.search} search, {s.scheduler} scheduler, "
-         + (f"{s.cv}-fold cross-validation" if s.cv else "the single validation split"))
+         + (f"{s.cv}-fold cross-validation" if s.cv else "the single validation split")
+         + f", objective {objective.metric} ({objective.mode})")
     echo(f"  storage  {sweep_dir}\n  mlflow   {s.tracking_uri} (experiment {task.name!r}, run {s.name!r})")
 
     logger = TrialLogger(client, experiment, parent_id, s.name, task.name, task.metrics, searcher.number_of)
-    live = LiveView(s.trials, task.metrics, searcher.number_of)
+    live = LiveView(s.trials, task.metrics, searcher.number_of, objective=objective)
     tuner = new_tuner(prepared, searcher, concurrency, [logger, live])
-    outcome = SweepOutcome(s.name, task.name, sweep_dir, s.tracking_uri, parent_id, experiment)
+    outcome = SweepOutcome(s.name, task.name, sweep_dir, s.tracking_uri, parent_id, experiment, objective=objective)
     return drive(tuner, searcher, client, outcome, prepared)
 
 
@@ -154,7 +156,8 @@ def resume_sweep(name: str, storage: str | None, tracking_uri: str | None, trial
     for callback in callbacks:
         if isinstance(callback, LiveView):
             callback.total = s.trials
-    outcome = SweepOutcome(name, s.task, sweep_dir, s.tracking_uri, parent_id, parent.info.experiment_id)
+    outcome = SweepOutcome(name, s.task, sweep_dir, s.tracking_uri, parent_id, parent.info.experiment_id,
+                           objective=prepared.objective)
     return drive(tuner, searcher, client, outcome, prepared)
 
 
@@ -173,7 +176,8 @@ def drive(tuner, searcher, client, outcome: SweepOutcome, prepared: PreparedSwee
             results = tuner.fit()
             interrupted = interrupts.guard.pressed()
         outcome.seconds = time.monotonic() - started
-        outcome.trials = collect_trials(results, searcher.number_of, prepared.registered.task.metrics)
+        outcome.trials = collect_trials(results, searcher.number_of, prepared.registered.task.metrics,
+                                        prepared.objective)
         if interrupted:
             outcome.interrupted = True
             # Trials the searcher still holds were cut short: `hpo resume` continues them.

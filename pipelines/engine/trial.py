@@ -20,6 +20,7 @@ import ray
 import torch
 
 from trainables import device as devices
+from trainables.metrics import Objective
 from trainables.reporting import RayTuneIO
 
 REPORT_SECONDS = 2.0       # longest a trial keeps its finished epochs to itself
@@ -27,10 +28,12 @@ CHECKPOINT_SECONDS = 30.0  # longest a trial goes without a checkpoint (lost wor
 
 
 class BatchedTuneIO(RayTuneIO):
-    def __init__(self, report_epochs: frozenset[int], where: dict, device: devices.Device = devices.CPU):
+    def __init__(self, report_epochs: frozenset[int], where: dict, device: devices.Device = devices.CPU,
+                 objective: Objective = Objective()):
         self.report_epochs = report_epochs
         self.where = where                     # node and device, for the trial's MLflow tags
         self.device = device
+        self.objective = objective
         self.history: list[dict] = []
         self.last_report = self.last_checkpoint = time.monotonic()
 
@@ -48,11 +51,12 @@ class BatchedTuneIO(RayTuneIO):
             self.last_checkpoint = self.last_report
 
 
-def run_trial(config: dict, *, task, data, cpus: float, report_epochs: tuple[int, ...]) -> None:
+def run_trial(config: dict, *, task, data, cpus: float, report_epochs: tuple[int, ...],
+              objective: Objective = Objective()) -> None:
     # One torch thread per CPU the trial holds: more would fight the other trials for the cores.
     torch.set_num_threads(max(1, int(cpus)))
     device = devices.choose(devices.assigned_gpu_ids())
     where = {"node_id": ray.get_runtime_context().get_node_id(), "device": device.label}
     if device.fell_back:
         where["device_fallback"] = device.fell_back
-    task.train(config, data, BatchedTuneIO(frozenset(report_epochs), where, device))
+    task.train(config, data, BatchedTuneIO(frozenset(report_epochs), where, device, objective))

@@ -20,15 +20,16 @@ def trainable_for(prepared: PreparedSweep):
     s = prepared.settings
     return tune.with_resources(
         tune.with_parameters(run_trial, task=prepared.registered.task, data=prepared.data,
-                             cpus=s.cpus_per_trial, report_epochs=report_epochs(s, prepared.max_epochs)),
+                             cpus=s.cpus_per_trial, report_epochs=report_epochs(s, prepared.max_epochs),
+                             objective=prepared.objective),
         {"cpu": s.cpus_per_trial, "gpu": s.gpus_per_trial})
 
 
 def new_tuner(prepared: PreparedSweep, searcher: OptunaStudySearcher, concurrency: int, callbacks: list):
-    s, task = prepared.settings, prepared.registered.task
+    s, objective = prepared.settings, prepared.objective
     return tune.Tuner(
         trainable_for(prepared),
-        tune_config=tune.TuneConfig(metric=task.metric, mode=task.mode, search_alg=searcher,
+        tune_config=tune.TuneConfig(metric=objective.metric, mode=objective.mode, search_alg=searcher,
                                     scheduler=scheduler_for(s, prepared.max_epochs), num_samples=s.trials,
                                     max_concurrent_trials=concurrency, time_budget_s=s.time_budget,
                                     reuse_actors=True, trial_dirname_creator=TrialFolderName(s.seed)),

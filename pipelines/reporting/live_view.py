@@ -8,18 +8,21 @@ import time
 from ray.tune import Callback
 
 from pipelines.engine.outcomes import outcome_of, trial_label
+from trainables.metrics import Objective
 
 TTY_REFRESH_SECONDS = 0.5    # how often the live line is redrawn on a terminal
 LOG_REFRESH_SECONDS = 15.0   # without a terminal, a line this often (and one per finished trial)
-LINE_METRICS = 2             # of a task's metrics, the first this many follow the best val_loss on the line
+LINE_METRICS = 2             # of a task's metrics, the first this many follow the best value on the line
 
 
 class LiveView(Callback):
     """Counts trials by outcome and keeps the best so far, from Tune's events."""
 
-    def __init__(self, total: int, metrics: tuple[str, ...], number_of, stream=None):
+    def __init__(self, total: int, metrics: tuple[str, ...], number_of, stream=None,
+                 objective: Objective = Objective()):
         self.total = total
-        self.metrics = metrics
+        self.metrics = tuple(m for m in metrics if m != objective.metric)
+        self.objective = objective
         self.number_of = number_of
         self._stream = stream  # None: whatever sys.stderr is when drawing (Tune pickles its callbacks)
         self.tty = self.stream.isatty()
@@ -37,8 +40,9 @@ class LiveView(Callback):
         return {**self.__dict__, "_stream": None}
 
     def on_trial_result(self, iteration, trials, trial, result, **info):
-        value = result.get("best_val_loss")
-        if isinstance(value, float) and math.isfinite(value) and (self.best is None or value < self.best[0]):
+        value = result.get(self.objective.best)
+        if isinstance(value, float) and math.isfinite(value) and (
+                self.best is None or self.objective.loss(value) < self.objective.loss(self.best[0])):
             self.best = (value, trial.trial_id, result)
 
     def on_trial_complete(self, iteration, trials, trial, **info):
@@ -67,9 +71,10 @@ class LiveView(Callback):
         if self.best is not None:
             value, trial_id, result = self.best
             number = self.number_of(trial_id)
-            extra = "".join(f", {m} {result[m]:.4g}" for m in self.metrics[:LINE_METRICS]
-                            if isinstance(result.get(m), float))
-            text += f" | best val_loss {value:.4g} ({trial_label(number, trial_id)}{extra})"
+            # the other metrics at the same (best) epoch
+            extra = "".join(f", {m} {result[f'best_{m}']:.4g}" for m in self.metrics[:LINE_METRICS]
+                            if isinstance(result.get(f"best_{m}"), float))
+            text += f" | best {self.objective.metric} {value:.4g} ({trial_label(number, trial_id)}{extra})"
         return text
 
     def draw(self, force: bool = False) -> None:

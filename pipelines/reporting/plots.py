@@ -15,6 +15,8 @@ import optuna  # noqa: E402
 import optuna.visualization.matplotlib as optuna_plots  # noqa: E402
 from matplotlib.colors import LogNorm, Normalize  # noqa: E402
 
+from trainables.metrics import Objective  # noqa: E402
+
 IMPORTANCE_TREES = 16     # fANOVA's forest: 64 by default; 16 ranks params alike here at a quarter the time
 FIGURE_SIZE = (8, 4.5)    # inches, at DPI
 WIDE_FIGURE = (12, 5)     # parallel coordinates: one axis per param
@@ -37,12 +39,13 @@ def importances_plot(study):
         return optuna_plots.plot_param_importances(study, evaluator=evaluator)
 
 
-def learning_curves(client, rows: list[dict], rungs: tuple[int, ...]):
-    """val_loss per epoch of every trial (log scale), the best trial bold, ASHA's rungs as lines."""
+def learning_curves(client, rows: list[dict], rungs: tuple[int, ...], objective: Objective = Objective()):
+    """The objective per epoch of every trial (a loss on a log scale), the best trial bold, ASHA's rungs
+    as lines."""
     figure, axes = plt.subplots(figsize=FIGURE_SIZE)
     drawn = 0
     for rank, row in enumerate(rows):
-        history = sorted(client.get_metric_history(row["run_id"], "val_loss"), key=lambda m: m.step)
+        history = sorted(client.get_metric_history(row["run_id"], objective.metric), key=lambda m: m.step)
         if not history:
             continue
         best = rank == 0
@@ -52,29 +55,31 @@ def learning_curves(client, rows: list[dict], rungs: tuple[int, ...]):
         drawn += 1
     if not drawn:
         plt.close(figure)
-        raise ValueError("no trial reported a val_loss")
+        raise ValueError(f"no trial reported a {objective.metric}")
     for i, rung in enumerate(rungs):
         axes.axvline(rung, color="grey", linestyle="--", linewidth=0.8, label="ASHA rung" if i == 0 else None)
-    axes.set_yscale("log")
+    if objective.mode == "min":
+        axes.set_yscale("log")
     axes.set_xlabel("epoch")
-    axes.set_ylabel("val_loss")
+    axes.set_ylabel(objective.metric)
     axes.set_title(f"Learning curves of {drawn} trials")
     axes.legend(loc="upper right")
     figure.subplots_adjust(left=0.12, right=0.97, bottom=0.12, top=0.91)
     return axes
 
 
-def parallel_coordinates(rows: list[dict]):
+def parallel_coordinates(rows: list[dict], objective: Objective = Objective()):
     """One line per trial across one axis per param (scaled to its range; lr-like params on a log
-    scale; categories evenly spaced), coloured by the trial's best val_loss, the best on top.
+    scale; categories evenly spaced), coloured by the trial's best value of the objective, the best on top.
 
     Drawn on one set of axes: Optuna's version draws a twin axis per param, ten times slower to save.
     """
 
-    rows = [r for r in rows if math.isfinite(r.get("best_val_loss", math.nan))]
+    rows = [r for r in rows if math.isfinite(r.get(objective.best, math.nan))]
     names = [n for n in dict.fromkeys(k for r in rows for k in r["params"]) if n != "seed"]
     if len(rows) < 2 or not names:
-        raise ValueError(f"parallel coordinates need at least 2 trials with a val_loss, the sweep has {len(rows)}")
+        raise ValueError(f"parallel coordinates need at least 2 trials with a {objective.metric}, "
+                         f"the sweep has {len(rows)}")
     figure, axes = plt.subplots(figsize=WIDE_FIGURE)
     columns, labels = [], []
     for name in names:
@@ -93,9 +98,12 @@ def parallel_coordinates(rows: list[dict]):
             step = 1.0 / max(1, len(levels) - 1)
             columns.append([levels.index(str(v)) * step if v is not None else math.nan for v in values])
             labels.append((levels[-1], levels[0]) if len(levels) > 1 else (levels[0], ""))
-    losses = np.array([r["best_val_loss"] for r in rows])
-    norm = LogNorm(losses.min(), losses.max()) if losses.min() > 0 and losses.max() > losses.min() else Normalize()
-    colours = plt.get_cmap("viridis_r")(norm(losses))
+    values = np.array([r[objective.best] for r in rows])
+    losses = np.array([objective.loss(v) for v in values])  # lower is better
+    logged = objective.mode == "min" and values.min() > 0 and values.max() > values.min()
+    norm = LogNorm(values.min(), values.max()) if logged else Normalize(values.min(), values.max())
+    colour_map = "viridis_r" if objective.mode == "min" else "viridis"  # the best bright either way
+    colours = plt.get_cmap(colour_map)(norm(values))
     x = np.arange(len(names))
     for i in np.argsort(-losses):  # worst first, so the best is drawn on top
         axes.plot(x, [c[i] for c in columns], color=colours[i], linewidth=2.5 if i == losses.argmin() else 1.0,
@@ -107,8 +115,8 @@ def parallel_coordinates(rows: list[dict]):
     axes.set_xticks(x, names, rotation=30, ha="right")
     axes.set_yticks([])
     axes.set_ylim(-0.12, 1.12)
-    axes.set_title(f"Parallel coordinates of {len(rows)} trials (colour: best val_loss)")
-    figure.colorbar(plt.cm.ScalarMappable(norm=norm, cmap="viridis_r"), ax=axes, label="best val_loss")
+    axes.set_title(f"Parallel coordinates of {len(rows)} trials (colour: best {objective.metric})")
+    figure.colorbar(plt.cm.ScalarMappable(norm=norm, cmap=colour_map), ax=axes, label=f"best {objective.metric}")
     figure.subplots_adjust(left=0.03, right=0.98, bottom=0.2, top=0.9)
     return axes
 

@@ -6,9 +6,9 @@ import math
 from pipelines import registry
 from pipelines.engine.outcomes import trial_label
 from pipelines.reporting.tables import CONFIG_COLUMNS, format_table, leaderboard_table
-from pipelines.tracking.runs import find_sweep, leaderboard
+from pipelines.tracking.runs import find_sweep, leaderboard, objective_of
 from pipelines.tracking.store import client_for, resolve_tracking_uri
-from trainables.metrics import mode_of
+from trainables.metrics import Objective, mode_of
 
 SHOWN_METRICS = 2   # of a task's metrics, the first this many get a column in the summary table
 FINAL_MODELS = {"best": "the best trial's weights", "refit": "the best config trained again on train+val",
@@ -16,14 +16,16 @@ FINAL_MODELS = {"best": "the best trial's weights", "refit": "the best config tr
 
 
 def print_summary(outcome) -> None:
-    trials = sorted(outcome.trials, key=lambda t: (math.isnan(t.best_val_loss), t.best_val_loss))
-    metric_names = list(dict.fromkeys(m for t in trials for m in t.metrics if m != "val_loss"))[:SHOWN_METRICS]
+    objective = outcome.objective
+    trials = sorted(outcome.trials, key=lambda t: (math.isnan(t.best), objective.loss(t.best)))
+    metric_names = list(dict.fromkeys(m for t in trials for m in t.metrics
+                                      if m not in ("val_loss", objective.metric)))[:SHOWN_METRICS]
     columns = [c for c in CONFIG_COLUMNS if any(c in t.config for t in trials)]
     rows = [[trial_label(t.number, t.trial_id), t.status, t.epochs,
-             t.best_val_loss, *[t.metrics.get(m) for m in metric_names], *[t.config.get(c) for c in columns]]
+             t.best, *[t.metrics.get(m) for m in metric_names], *[t.config.get(c) for c in columns]]
             for t in trials]
     print()
-    print(format_table(["trial", "status", "epochs run", "best val_loss", *metric_names, *columns], rows))
+    print(format_table(["trial", "status", "epochs run", f"best {objective.metric}", *metric_names, *columns], rows))
     counts = {k: sum(1 for t in trials if t.status == k)
               for k in ("completed", "early_stopped", "failed", "interrupted")}
     print(f"\n{len(trials)} trials in {outcome.seconds:.1f}s: {counts['completed']} completed, "
@@ -36,7 +38,7 @@ def print_summary(outcome) -> None:
             print(f"  {trial_label(t.number, t.trial_id)}: {t.error}")
     if outcome.best is None:
         return
-    shown = headline_metrics(outcome.task)
+    shown = headline_metrics(outcome.task, outcome.objective)
     print(f"\nbest trial: {trial_label(outcome.best.number, outcome.best.trial_id)}  " +
           "  ".join(f"{k} {v:.4g}" for k, v in outcome.best_metrics.items()
                     if k in {"best_" + n.replace("test_", "val_", 1) for n in shown} | {f"best_trial_{n}" for n in shown}))
@@ -44,7 +46,7 @@ def print_summary(outcome) -> None:
         print(f"  {key}: {value}")
     print(f"final model: {outcome.final_model} ({FINAL_MODELS.get(outcome.final_model, '')})  " +
           "  ".join(f"{k} {outcome.best_metrics[k]:.4g}" for k in shown if k in outcome.best_metrics))
-    print_against_baselines({**outcome.best_metrics, **outcome.baselines}, outcome.task)
+    print_against_baselines({**outcome.best_metrics, **outcome.baselines}, outcome.task, outcome.objective)
     print(f"\nbest config: {outcome.sweep_dir / 'best_config.yaml'}")
     print(f"MLflow:      hpo ui --tracking-uri {outcome.tracking_uri}")
     print(f"             then http://127.0.0.1:5000/#/experiments/{outcome.experiment_id}/runs "
@@ -59,30 +61,31 @@ def print_leaderboard(name: str, top: int, tracking_uri: str | None) -> None:
     columns = [c for c in CONFIG_COLUMNS if any(c in r["params"] for r in rows)]
     task_name = parent.data.tags.get("hpo.task", "")
     metric_names = list(registry.TASKS[task_name].task.metrics[:SHOWN_METRICS]) if task_name in registry.TASKS else None
-    print(format_table(*leaderboard_table(rows, columns, metric_names)))
-    print_against_baselines(parent.data.metrics, task_name)
+    print(format_table(*leaderboard_table(rows, columns, metric_names, objective_of(parent))))
+    print_against_baselines(parent.data.metrics, task_name, objective_of(parent))
 
 
-def print_against_baselines(metrics: dict, task_name: str) -> None:
-    comparison = against_baselines(metrics, task_name)
+def print_against_baselines(metrics: dict, task_name: str, objective: Objective = Objective()) -> None:
+    comparison = against_baselines(metrics, task_name, objective)
     if comparison:
         print("\nthe final model on the held-out test rows, against untuned baselines fitted on the same "
               "train+val rows:")
         print("\n".join(f"  {line}" for line in comparison))
 
 
-def headline_metrics(task_name: str) -> tuple[str, ...]:
-    """The test metrics a sweep's model is judged by: the loss, and the task's first metric."""
+def headline_metrics(task_name: str, objective: Objective = Objective()) -> tuple[str, ...]:
+    """The test metrics a sweep's model is judged by: the loss, the task's first metric and the objective's."""
     task = registry.TASKS[task_name].task if task_name in registry.TASKS else None
-    first = task.metrics[0].replace("val_", "test_", 1) if task and task.metrics else None
-    return ("test_loss", first) if first else ("test_loss",)
+    first = task.metrics[0] if task and task.metrics else "val_loss"
+    names = ("val_loss", first, objective.metric)
+    return tuple(dict.fromkeys(name.replace("val_", "test_", 1) for name in names))
 
 
-def against_baselines(metrics: dict, task_name: str) -> list[str]:
+def against_baselines(metrics: dict, task_name: str, objective: Objective = Objective()) -> list[str]:
     """One line per headline test metric that has a baseline: the tuned value, the best baseline's, and
     which wins, said plainly when the tuned model loses."""
     lines = []
-    for name in headline_metrics(task_name):
+    for name in headline_metrics(task_name, objective):
         tuned, baseline = metrics.get(name), metrics.get(f"baseline_{name}")
         if tuned is None or baseline is None:
             continue

@@ -4,8 +4,8 @@
     sweep_report.html                   one self-contained page: the plots (embedded) and the leaderboard
     plots/optimization_history.png      objective per trial and the best so far (Optuna)
     plots/param_importances.png         fANOVA importances of the params for the objective (Optuna)
-    plots/parallel_coordinates.png      each trial's params, coloured by its best val_loss
-    plots/learning_curves.png           val_loss per epoch of every trial, ASHA's rungs marked
+    plots/parallel_coordinates.png      each trial's params, coloured by its best value of the objective
+    plots/learning_curves.png           the objective (val_loss...) per epoch of every trial, ASHA's rungs marked
 
 A report must never break a sweep: a plot that cannot be drawn (too few trials for importances, say)
 is skipped with a warning, and the page says why.
@@ -52,7 +52,7 @@ def log_sweep_report(client, outcome, rungs: tuple[int, ...] = ()) -> None:
 
 def write_report(folder: Path, client, outcome, rungs: tuple[int, ...]) -> None:
     rows = leaderboard(client, client.get_run(outcome.parent_run_id))
-    headers, table = leaderboard_table(rows)
+    headers, table = leaderboard_table(rows, objective=outcome.objective)
     with open(folder / "leaderboard.csv", "w", newline="") as out:
         writer = csv.writer(out)
         writer.writerow(headers)
@@ -66,8 +66,10 @@ def write_report(folder: Path, client, outcome, rungs: tuple[int, ...]) -> None:
         "optimization_history": ("Optimisation history", lambda: optuna_plot("plot_optimization_history", study),
                                  FIGURE_SIZE, True),
         "param_importances": ("Parameter importances", lambda: importances_plot(study), FIGURE_SIZE, True),
-        "parallel_coordinates": ("Parallel coordinates", lambda: parallel_coordinates(rows), WIDE_FIGURE, False),
-        "learning_curves": ("Learning curves", lambda: learning_curves(client, rows, rungs), FIGURE_SIZE, False),
+        "parallel_coordinates": ("Parallel coordinates", lambda: parallel_coordinates(rows, outcome.objective),
+                                 WIDE_FIGURE, False),
+        "learning_curves": ("Learning curves", lambda: learning_curves(client, rows, rungs, outcome.objective),
+                            FIGURE_SIZE, False),
     }
     sections = []
     for key, (title, draw, size, tight) in plots.items():
@@ -97,7 +99,7 @@ def page(outcome, parent, sections, headers: list[str], table: list[list]) -> st
              f"<p>task <b>{html.escape(outcome.task)}</b>, {len(table)} trials, "
              f"best {html.escape(parent.data.tags.get('hpo.best_trial_id', ''))}: "
              + ", ".join(f"{html.escape(k)} {v:.4g}" for k, v in sorted(best.items())) + "</p>"]
-    comparison = against_baselines(parent.data.metrics, outcome.task)
+    comparison = against_baselines(parent.data.metrics, outcome.task, outcome.objective)
     if comparison:
         parts.append("<h2>Against untuned baselines (held-out test rows)</h2><ul>"
                      + "".join(f"<li>{html.escape(line)}</li>" for line in comparison) + "</ul>")

@@ -1,6 +1,8 @@
 """Plain text tables, and the leaderboard of a sweep as the terminal, leaderboard.csv and the report show it."""
 from __future__ import annotations
 
+from trainables.metrics import Objective
+
 CONFIG_COLUMNS = ("lr", "optimizer", "batch_size", "n_layers", "epochs")  # shown when a task has them
 
 
@@ -19,15 +21,17 @@ def format_table(headers: list[str], rows: list[list]) -> str:
     return "\n".join(lines)
 
 
-def leaderboard_table(rows: list[dict], columns: list[str] | None = None,
-                      metric_names: list[str] | None = None) -> tuple[list[str], list[list]]:
+def leaderboard_table(rows: list[dict], columns: list[str] | None = None, metric_names: list[str] | None = None,
+                      objective: Objective = Objective()) -> tuple[list[str], list[list]]:
     """The leaderboard as headers and rows, for the terminal, leaderboard.csv and the sweep report:
-    trial, status, best val_loss, the val_ metrics in `metric_names` (default: all the trials have), then
-    the params in `columns` (default: every param of any trial, in the order trials logged them)."""
+    trial, status, the objective's best value, the val_ metrics in `metric_names` (default: all the trials
+    have) at the same best epoch, then the params in `columns` (default: every param of any trial, in the
+    order trials logged them)."""
     if metric_names is None:
-        metric_names = sorted({k for r in rows for k in r if k.startswith("val_") and k != "val_loss"})
+        metric_names = sorted({k for r in rows for k in r if k.startswith("val_")})
+    metric_names = [m for m in metric_names if m != objective.metric]
     if columns is None:
         columns = list(dict.fromkeys(k for r in rows for k in r["params"]))
-    return (["trial", "status", "best val_loss", *metric_names, *columns],
-            [[r["trial"], r["status"], r.get("best_val_loss"), *[r.get(m) for m in metric_names],
+    return (["trial", "status", f"best {objective.metric}", *metric_names, *columns],
+            [[r["trial"], r["status"], r.get(objective.best), *[r.get(f"best_{m}", r.get(m)) for m in metric_names],
               *[r["params"].get(c) for c in columns]] for r in rows])

@@ -5,6 +5,7 @@ import math
 
 from pipelines.errors import UsageError
 from pipelines.tracking.store import RUN_STATUS
+from trainables.metrics import Objective
 
 MAX_TRIAL_RUNS = 50000   # more than any sweep has trials: one search returns them all
 
@@ -25,12 +26,18 @@ def child_runs(client, experiment_id: str, parent_run_id: str) -> list:
                               filter_string=f"tags.mlflow.parentRunId = '{parent_run_id}'")
 
 
+def objective_of(parent) -> Objective:
+    """What the sweep ranked its trials by: its --metric (a sweep from before --metric: val_loss)."""
+    return Objective(parent.data.params.get("metric", "val_loss"))
+
+
 def leaderboard(client, parent) -> list[dict]:
-    """Every trial of a sweep with its params and last metrics, best first."""
+    """Every trial of a sweep with its params and last metrics (best_* of its best epoch), best first."""
+    objective = objective_of(parent)
     rows = [{"trial": run.info.run_name, "status": run.data.tags.get("hpo.status", ""),
              **dict(run.data.metrics), "params": dict(run.data.params), "run_id": run.info.run_id}
             for run in child_runs(client, parent.info.experiment_id, parent.info.run_id)]
-    return sorted(rows, key=lambda r: r.get("best_val_loss", math.inf))
+    return sorted(rows, key=lambda r: objective.loss(r[objective.best]) if objective.best in r else math.inf)
 
 
 def close_running_trials(client, experiment_id: str, parent_run_id: str, status: str, error: str | None = None,

@@ -36,8 +36,9 @@ class TrialLogger(Callback):
         self.parent_run_id = parent_run_id
         self.sweep = sweep
         self.task = task
-        # val_loss_std: the spread over the folds of a cross-validated trial
-        self.metric_names = ("train_loss", "val_loss", "val_loss_std", "best_val_loss") + tuple(metric_names)
+        # val_loss_std: the spread over the folds of a cross-validated trial; best_*: at the best epoch so far
+        val_names = ("val_loss", "val_loss_std", *metric_names)
+        self.metric_names = ("train_loss", *val_names, *(f"best_{m}" for m in val_names))
         self.number_of = number_of            # Ray trial id -> Optuna trial number
         self.runs: dict[str, str] = {}        # Ray trial id -> MLflow run id
         self.pending: dict[str, list] = {}    # MLflow run id -> metrics not yet sent

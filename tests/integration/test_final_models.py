@@ -7,6 +7,7 @@ from pathlib import Path
 
 import mlflow
 import numpy as np
+import optuna
 import pandas as pd
 import pytest
 from mlflow.tracking import MlflowClient
@@ -49,6 +50,29 @@ def test_a_cross_validated_sweep_reports_the_folds_spread_and_its_baselines(loca
     assert final == outcome.final_model in ("best", "refit", "ensemble")
     assert metrics["test_acc"] == metrics[{"best": "best_trial", "refit": "refit", "ensemble": "ensemble"}[final]
                                           + "_test_acc"]
+
+
+def test_a_sweep_by_f1_maximises_it_everywhere(local_ray, store):
+    folder, tracking_uri, storage = store
+    outcome = run_sweep(SweepSettings(task="binary", trials=5, max_epochs=6, cv=3, metric="val_f1", name="by-f1",
+                                      seed=0, tracking_uri=tracking_uri, storage=storage))
+    client, parent, children = parent_and_children(tracking_uri, "binary", "by-f1")
+    assert parent.data.params["metric"] == "val_f1"
+    study = optuna.load_study(study_name="by-f1", storage=f"sqlite:///{folder}/ray_results/by-f1/optuna.db")
+    assert study.direction == optuna.study.StudyDirection.MAXIMIZE
+    complete = [t for t in study.trials if t.state.name == "COMPLETE"]
+    assert complete and study.best_value == max(t.value for t in complete)
+    by_run = {r.data.tags["hpo.trial_id"]: r.data.metrics for r in children}
+    for run in children:
+        for name in ("val_f1", "val_precision", "val_recall", "val_auc", "best_val_f1", "best_val_loss"):
+            assert name in run.data.metrics, name
+        f1 = [m.value for m in client.get_metric_history(run.info.run_id, "val_f1")]
+        assert run.data.metrics["best_val_f1"] == pytest.approx(max(f1))  # the best epoch is the highest F1
+    # the best trial is the one with the highest F1 among those whose weights the driver could load
+    best_f1 = by_run[outcome.best.trial_id]["best_val_f1"]
+    assert parent.data.metrics["best_val_f1"] == pytest.approx(best_f1)
+    assert best_f1 >= max(t.best for t in outcome.trials if t.status == "completed") - 1e-9
+    assert "test_f1" in parent.data.metrics and "baseline_test_f1" in parent.data.metrics
 
 
 def test_an_ensemble_is_promoted_and_served_like_one_model(local_ray, store):

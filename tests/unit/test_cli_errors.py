@@ -63,6 +63,8 @@ CASES = [
     (["run", "rnn", "--cv", "3"], "The rnn task has no cross-validation: --cv must be 0 for it, got 3"),
     (["run", "binary", "--ensemble", "-1"], "--ensemble must be an integer >= 0, got -1"),
     (["run", "bigram", "--ensemble", "3"], "The bigram task cannot average models: --ensemble must be 0 or 1"),
+    (["run", "binary", "--metric", "val_r2"], "--metric must be a metric the binary task reports: val_loss, val_acc"),
+    (["run", "regression", "--metric", "accuracy"], "reports: val_loss, val_rmse, val_mae, val_r2; got 'accuracy'"),
     (["ui", "--port", "0"], "--port must be between 1 and 65535, got 0"),
     (["ui", "--port", "many"], "expected an integer, got 'many'"),
     (["ui", "--tracking-uri", "ftp://host/x"], "unsupported scheme 'ftp'"),

@@ -11,6 +11,7 @@ from pipelines.errors import DataError
 from trainables import binary, regression
 from trainables.ensemble import EnsemblePredictor
 from trainables.folds import Folds, fold_datas
+from trainables.metrics import Objective
 from trainables.reporting import STATE_FILE, MemoryIO
 from trainables.tabular_data import cross_validation_folds, merge_validation
 from trainables.task import DataRequest
@@ -80,7 +81,7 @@ def test_the_final_model_is_chosen_on_validation_among_best_refit_and_ensemble(t
     trial_data = Folds(data, tuple(cross_validation_folds(data, cv, seed=0))) if cv else data
     results = sorted([trial_result(tmp_path, trial_data, f"t{i}", {**CONFIG, "seed": i, "lr": lr})
                       for i, lr in enumerate((0.01, 0.003, 0.03))], key=lambda r: r.metrics["best_val_loss"])
-    found = candidates(binary.TASK, results, trial_data, ensemble=3)
+    found = candidates(binary.TASK, results, trial_data, ensemble=3, objective=Objective())
     assert [c.kind for c in found] == ["best", "refit", "ensemble"]
     best, refit, ensemble = found
     assert best.estimate == refit.estimate == pytest.approx(results[0].metrics["best_val_loss"])

@@ -5,6 +5,7 @@ import pytest
 
 from trainables import binary
 from trainables.loop import PATIENCE
+from trainables.metrics import Objective
 from trainables.reporting import MemoryIO
 from trainables.task import DataRequest
 
@@ -25,6 +26,15 @@ def test_one_report_per_epoch_with_final_on_the_last(data):
     assert {"train_loss", "val_loss", "val_acc", "best_val_loss"} <= set(io.results[0])
     assert io.results[-1]["best_val_loss"] == min(r["val_loss"] for r in io.results)
     assert io.results[-1]["val_acc"] > 0.9
+
+
+def test_the_best_epoch_follows_the_objective_and_reports_its_other_metrics(data):
+    io = MemoryIO(objective=Objective("val_f1"))
+    binary.TASK.train({**CONFIG, "epochs": 12, "lr": 0.05}, data, io)
+    last = io.results[-1]
+    best = max(io.results, key=lambda r: r["val_f1"])  # the first epoch of the highest F1
+    assert last["best_epoch"] == best["epoch"] and last["best_val_f1"] == best["val_f1"]
+    assert last["best_val_loss"] == best["val_loss"] and last["best_val_acc"] == best["val_acc"]
 
 
 def test_patience_ends_a_trial_that_stops_improving(data):

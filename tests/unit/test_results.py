@@ -1,13 +1,16 @@
 """Reading a sweep's results from Tune's Result objects (no Ray): one record per trial, the best trial by the
-best_val_loss of its last checkpoint; and the epochs at which ASHA compares trials."""
+objective's best value in its last checkpoint; and the epochs at which ASHA compares trials."""
 import math
 
 import pytest
 from ray.tune import Checkpoint, Result
 
-from pipelines.engine.results import checkpointed_best_val_loss, collect_trials, ranked_results
+from pipelines.engine.results import checkpointed_best, collect_trials, ranked_results
 from pipelines.engine.schedulers import report_epochs, rung_epochs
 from pipelines.engine.settings import SweepSettings
+from trainables.metrics import Objective
+
+LOSS = Objective()
 
 
 @pytest.fixture
@@ -32,29 +35,37 @@ def test_results_rank_by_checkpointed_loss_and_leave_out_trials_that_failed_or_h
                result("d", 0.3, checkpoints("d"), final=False),                  # stopped early: still a candidate
                result("e", 0.05, None),                                          # no checkpoint to load
                result("f", math.nan, checkpoints("f"))]
-    assert [r.metrics["trial_id"] for r in ranked_results(results)] == ["d", "a"]
+    assert [r.metrics["trial_id"] for r in ranked_results(results, LOSS)] == ["d", "a"]
+
+
+def test_a_metric_to_maximise_ranks_the_highest_first(checkpoints):
+    results = [result(name, 0.0, checkpoints(name), best_val_f1=f1) for name, f1 in (("a", 0.7), ("b", 0.9), ("c", 0.8))]
+    assert [r.metrics["trial_id"] for r in ranked_results(results, Objective("val_f1"))] == ["b", "c", "a"]
+    assert [r.metrics["trial_id"] for r in ranked_results(results, LOSS)] == ["a", "b", "c"]  # all tie on 0.0
 
 
 def test_a_trial_is_judged_by_the_weights_its_last_checkpoint_holds(checkpoints):
     cut_short = result("a", 0.1, checkpoints("a"), saved_best=0.6)  # reported 0.1 after its last checkpoint
-    assert checkpointed_best_val_loss(cut_short) == 0.6
-    assert ranked_results([cut_short, result("b", 0.4, checkpoints("b"))])[0].metrics["trial_id"] == "b"
+    assert checkpointed_best(cut_short, LOSS) == 0.6
+    assert ranked_results([cut_short, result("b", 0.4, checkpoints("b"))], LOSS)[0].metrics["trial_id"] == "b"
 
 
 def test_nothing_ranks_when_every_trial_failed(checkpoints):
-    assert ranked_results([result("a", 0.5, checkpoints("a"), error=ValueError("x"))]) == []
-    assert ranked_results([]) == []
+    assert ranked_results([result("a", 0.5, checkpoints("a"), error=ValueError("x"))], LOSS) == []
+    assert ranked_results([], LOSS) == []
 
 
-def test_collected_trials_carry_number_status_error_and_the_task_metrics(checkpoints):
-    results = [result("a", 0.5, checkpoints("a"), val_acc=0.9, val_loss=0.6),
+def test_collected_trials_carry_number_status_error_and_the_task_metrics_at_the_best_epoch(checkpoints):
+    results = [result("a", 0.5, checkpoints("a"), val_acc=0.9, best_val_acc=0.95, val_loss=0.6),
                Result(metrics={}, checkpoint=None, error=RuntimeError("line one\nValueError: bad lr\n"),
                       path="/tmp/trial-001_b"),
                Result(metrics={}, checkpoint=None, error=None, path="/tmp/trial_c")]  # never started
     records = collect_trials(results, {"a": 0, "b": 1}.get, ("val_acc",))
     assert [(r.trial_id, r.number, r.status) for r in records] == [("a", 0, "completed"), ("b", 1, "failed")]
-    assert records[0].metrics == {"val_acc": 0.9} and records[0].epochs == 3 and records[0].best_val_loss == 0.5
-    assert records[1].error == "ValueError: bad lr" and math.isnan(records[1].best_val_loss)
+    assert records[0].metrics == {"val_acc": 0.95} and records[0].epochs == 3 and records[0].best == 0.5
+    assert records[1].error == "ValueError: bad lr" and math.isnan(records[1].best)
+    by_acc = collect_trials(results[:1], {"a": 0}.get, ("val_acc",), Objective("val_acc"))
+    assert by_acc[0].best == 0.95
 
 
 @pytest.mark.parametrize("grace, factor, max_t, rungs", [

@@ -34,7 +34,7 @@ BFLOAT16_ON_CPU = Device(torch.device("cpu"), "cpu", torch.bfloat16)
 def test_short_training_reports_the_task_metrics(name, device, one_thread):
     registered = TASKS[name]
     task = registered.task
-    assert task.name == name and task.metric == "val_loss" and task.mode == "min"
+    assert task.name == name and task.metric == "val_loss"
     data = task.load_data(DataRequest(seed=0))
     study = optuna.create_study(sampler=optuna.samplers.RandomSampler(seed=0))
     config = registered.define_space(Space(study.ask(), caps=SMALL))
