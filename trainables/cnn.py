@@ -23,8 +23,16 @@ from torch import nn
 
 from pipelines.errors import DataError
 from trainables import baselines
-from trainables.image_data import ImageData, image_files, image_pixels, load_images, open_image
-from trainables.loop import Member, fit, in_memory, prepare_trial
+from trainables.image_data import (
+    ImageData,
+    image_files,
+    image_folds,
+    image_pixels,
+    load_images,
+    merge_validation,
+    open_image,
+)
+from trainables.loop import evaluate_with, make_train
 from trainables.metrics import CLASSIFICATION_METRICS, classification_scores
 from trainables.mlp import build_mlp, layer_widths
 from trainables.task import DataRequest, Task, served_strings
@@ -64,21 +72,27 @@ def build_model(config: dict, data: ImageData) -> nn.Module:
                      float(config.get("dropout", 0.0)))
 
 
-def train(config: dict, data: ImageData, io) -> None:
-    model, data, optimizer = prepare_trial(build_model, config, data, io)
-    fit([Member(model, optimizer, in_memory(data.x_train, data.y_train, int(config["batch_size"])),
-                lambda m: evaluate(m, data, "val"))], nn.functional.cross_entropy, config=config, io=io)
-
-
 EVAL_BATCH = 2048  # images per forward pass when evaluating: bounds memory on the large sets
 
 
 @torch.inference_mode()
-def evaluate(model: nn.Module, data: ImageData, split_name: str) -> dict:
+def probabilities(model: nn.Module, x: torch.Tensor) -> np.ndarray:
     model.eval()
-    x, y = getattr(data, f"x_{split_name}"), getattr(data, f"y_{split_name}")
     logits = torch.cat([model(x[i:i + EVAL_BATCH]) for i in range(0, len(x), EVAL_BATCH)])
-    return classification_scores(split_name, y.cpu().numpy(), torch.softmax(logits.float(), 1).cpu().numpy())
+    return torch.softmax(logits.float(), 1).cpu().numpy()
+
+
+def outputs(model: nn.Module, data: ImageData, split_name: str) -> np.ndarray:
+    """The probabilities of the classes for each image of a split."""
+    return probabilities(model, getattr(data, f"x_{split_name}"))
+
+
+def score(split_name: str, proba: np.ndarray, data: ImageData) -> dict:
+    return classification_scores(split_name, getattr(data, f"y_{split_name}").cpu().numpy(), proba)
+
+
+evaluate = evaluate_with(outputs, score)
+train = make_train(build_model, lambda config: nn.functional.cross_entropy, evaluate)
 
 
 def png_data_uri(pixels: np.ndarray) -> str:
@@ -105,14 +119,19 @@ class ImagePredictor:
         first = data.x_test[0].numpy()
         self.example_image = png_data_uri(first * self.std[:, None, None] + self.mean[:, None, None])
 
-    def predict(self, raw) -> pd.DataFrame:
-        references = image_references(raw)
-        pixels = np.stack([image_pixels(open_image(r), self.channels, self.size) for r in references])
+    def outputs(self, raw) -> np.ndarray:
+        """The probabilities of the classes (images, classes)."""
+        pixels = np.stack([image_pixels(open_image(r), self.channels, self.size) for r in image_references(raw)])
         x = torch.tensor((pixels - self.mean[:, None, None]) / self.std[:, None, None], dtype=torch.float32)
-        with torch.inference_mode():
-            indices = self.model(x).argmax(-1).tolist()
-        shown = [r if not r.startswith("data:") else f"inline image {i}" for i, r in enumerate(references)]
-        return pd.DataFrame({"image": shown, "prediction": [self.classes[i] for i in indices]})
+        return probabilities(self.model, x)
+
+    def labels(self, outputs: np.ndarray, raw) -> pd.DataFrame:
+        """One row per image of `raw`: `image` and `prediction`, the class of the highest probability."""
+        shown = [r if not r.startswith("data:") else f"inline image {i}" for i, r in enumerate(image_references(raw))]
+        return pd.DataFrame({"image": shown, "prediction": [self.classes[i] for i in outputs.argmax(axis=1)]})
+
+    def predict(self, raw) -> pd.DataFrame:
+        return self.labels(self.outputs(raw), raw)
 
     def example(self) -> list[str]:
         return [self.example_image]
@@ -147,4 +166,5 @@ def read_raw(path: str) -> list[str]:
 
 TASK = Task(name="cnn", default_data="scikit-learn digits (1797 images, 8x8, 10 classes)",
             metrics=CLASSIFICATION_METRICS, load_data=load_data, build_model=build_model, train=train,
-            evaluate=evaluate, make_predictor=make_predictor, read_raw=read_raw, baselines=baselines.pixels)
+            evaluate=evaluate, make_predictor=make_predictor, read_raw=read_raw, baselines=baselines.pixels,
+            outputs=outputs, score=score, merge_validation=merge_validation, cross_validate=image_folds)

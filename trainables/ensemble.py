@@ -18,8 +18,8 @@ class EnsemblePredictor:
     def outputs(self, raw) -> np.ndarray:
         return np.mean([member.outputs(raw) for member in self.members], axis=0)
 
-    def labels(self, outputs: np.ndarray):
-        return self.members[0].labels(outputs)
+    def labels(self, outputs: np.ndarray, raw):
+        return self.members[0].labels(outputs, raw)
 
     def predict(self, raw):
-        return self.labels(self.outputs(raw))
+        return self.labels(self.outputs(raw), raw)

@@ -8,6 +8,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+DEFAULT_FOLDS = 5   # what the tabular tasks cross-validate on without --cv (Task.default_folds)
+
 
 @dataclass(frozen=True)
 class Folds:

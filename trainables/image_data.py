@@ -73,18 +73,56 @@ def split_and_normalise(pixels: np.ndarray, labels: np.ndarray, classes: list, *
         val_size = VAL_FRACTION
     train_pixels, val_pixels, train_labels, val_labels = train_test_split(
         pixels, labels, test_size=val_size, random_state=seed, stratify=labels)
-    mean = train_pixels.mean(axis=(0, 2, 3))
-    std = train_pixels.std(axis=(0, 2, 3))
+    return with_training_statistics((train_pixels, train_labels), (val_pixels, val_labels),
+                                    (test_pixels, test_labels), classes, source, fingerprint(all_pixels, all_labels))
+
+
+def with_training_statistics(train: tuple, val: tuple, test: tuple, classes: list, source: str,
+                             digest: str) -> ImageData:
+    """ImageData of (pixels in [0, 1], labels) splits, normalised per channel with the training split's
+    mean and standard deviation."""
+    mean = train[0].mean(axis=(0, 2, 3))
+    std = train[0].std(axis=(0, 2, 3))
     std[std == 0] = 1.0
 
     def as_labels(a):
-        return torch.tensor(a, dtype=torch.long)
+        return torch.as_tensor(a, dtype=torch.long)
 
-    return ImageData(normalised(train_pixels, mean, std), as_labels(train_labels),
-                     normalised(val_pixels, mean, std), as_labels(val_labels),
-                     normalised(test_pixels, mean, std), as_labels(test_labels),
-                     classes=classes, mean=mean.tolist(), std=std.tolist(), source=source,
-                     fingerprint=fingerprint(all_pixels, all_labels))
+    return ImageData(normalised(train[0], mean, std), as_labels(train[1]), normalised(val[0], mean, std),
+                     as_labels(val[1]), normalised(test[0], mean, std), as_labels(test[1]),
+                     classes=classes, mean=mean.tolist(), std=std.tolist(), source=source, fingerprint=digest)
+
+
+def raw_split(data: ImageData, name: str) -> tuple[np.ndarray, np.ndarray]:
+    """A split as [0, 1] pixels and labels again: what its normalisation started from."""
+    x = getattr(data, f"x_{name}").cpu().numpy()
+    mean, std = np.asarray(data.mean, np.float32), np.asarray(data.std, np.float32)
+    return x * std[:, None, None] + mean[:, None, None], getattr(data, f"y_{name}").cpu().numpy()
+
+
+def image_folds(data: ImageData, k: int, seed: int) -> list[ImageData]:
+    """--cv K: K stratified folds of train+val, each normalised with its own training rows' statistics."""
+    from sklearn.model_selection import StratifiedKFold
+
+    (x_train, y_train), (x_val, y_val) = raw_split(data, "train"), raw_split(data, "val")
+    x, y = np.concatenate([x_train, x_val]), np.concatenate([y_train, y_val])
+    counts = np.bincount(y, minlength=len(data.classes))
+    if k > counts.min():
+        rarest = data.classes[int(counts.argmin())]
+        raise DataError(f"The --cv {k} asks for more folds than train+val has images of class {rarest!r} "
+                        f"({counts.min()}); use --cv {counts.min()} or fewer.")
+    test = raw_split(data, "test")
+    splitter = StratifiedKFold(n_splits=k, shuffle=True, random_state=seed)
+    return [with_training_statistics((x[fit], y[fit]), (x[held], y[held]), test, data.classes, data.source,
+                                     data.fingerprint) for fit, held in splitter.split(x, y)]
+
+
+def merge_validation(data: ImageData) -> ImageData:
+    """The refit's data: train+val as the training split (normalised with its statistics); val stays."""
+    (x_train, y_train), val = raw_split(data, "train"), raw_split(data, "val")
+    merged = (np.concatenate([x_train, val[0]]), np.concatenate([y_train, val[1]]))
+    return with_training_statistics(merged, val, raw_split(data, "test"), data.classes, data.source,
+                                    data.fingerprint)
 
 
 def load_digits(seed: int) -> ImageData:

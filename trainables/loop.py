@@ -13,6 +13,7 @@ import torch
 from torch import nn
 
 from trainables.device import Precision, on_device
+from trainables.folds import fold_datas
 from trainables.optimizers import make_optimizer
 
 PATIENCE = 5          # epochs without an improvement of the objective before a trial ends itself
@@ -159,3 +160,25 @@ def fit(members: list[Member], loss_fn, *, config: dict, io) -> None:
         io.report(progress["last_report"], checkpoint_state(members, generator, progress, best_models))
         if final:
             return
+
+
+def evaluate_with(outputs: Callable, score: Callable):
+    """A task's evaluate from its outputs (probabilities or predictions) and its score of them."""
+    @torch.inference_mode()
+    def evaluate(model: nn.Module, data, split_name: str) -> dict:
+        return score(split_name, outputs(model, data, split_name), data)
+    return evaluate
+
+
+def make_train(build_model: Callable[[dict, Any], nn.Module], make_loss: Callable[[dict], Any],
+               evaluate: Callable[[nn.Module, Any, str], dict]):
+    """A task's train function on in-memory (x_train, y_train): seed, build, optimise with the loop, a
+    model per fold under --cv."""
+    def train(config: dict, data, io) -> None:
+        members = []
+        for fold in fold_datas(data):
+            model, fold, optimizer = prepare_trial(build_model, config, fold, io)
+            members.append(Member(model, optimizer, in_memory(fold.x_train, fold.y_train, int(config["batch_size"])),
+                                  lambda m, fold=fold: evaluate(m, fold, "val")))
+        fit(members, make_loss(config), config=config, io=io)
+    return train

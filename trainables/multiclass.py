@@ -7,8 +7,10 @@ import torch
 from torch import nn
 
 from trainables import baselines
+from trainables.folds import DEFAULT_FOLDS
+from trainables.loop import evaluate_with, make_train
 from trainables.metrics import CLASSIFICATION_METRICS, classification_scores
-from trainables.tabular import build_tabular_mlp, evaluate_with, make_train, split
+from trainables.tabular import build_tabular_mlp, split
 from trainables.tabular_data import TabularData, cross_validation_folds, load_tabular, merge_validation, sklearn_builtin
 from trainables.tabular_serving import make_predictor, read_raw
 from trainables.task import DataRequest, Task
@@ -46,4 +48,4 @@ TASK = Task(name="multiclass", default_data="scikit-learn iris (150 rows, 4 feat
             train=make_train(build_model, make_loss, evaluate), evaluate=evaluate,
             make_predictor=make_predictor, read_raw=read_raw, baselines=baselines.tabular,
             outputs=outputs, score=score, merge_validation=merge_validation,
-            cross_validate=cross_validation_folds)
+            cross_validate=cross_validation_folds, default_folds=DEFAULT_FOLDS)

@@ -13,8 +13,10 @@ from torch import nn
 
 from pipelines.errors import DataError
 from trainables import baselines
+from trainables.folds import DEFAULT_FOLDS
+from trainables.loop import evaluate_with, make_train
 from trainables.metrics import REGRESSION_METRICS, regression_scores
-from trainables.tabular import build_tabular_mlp, evaluate_with, make_train, split
+from trainables.tabular import build_tabular_mlp, split
 from trainables.tabular_data import TabularData, cross_validation_folds, load_tabular, merge_validation, sklearn_builtin
 from trainables.tabular_serving import make_predictor, read_raw
 from trainables.task import DataRequest, Task
@@ -76,4 +78,4 @@ TASK = Task(name="regression", default_data="scikit-learn diabetes (442 rows, 10
             train=make_train(build_model, make_loss, evaluate), evaluate=evaluate,
             make_predictor=make_predictor, read_raw=read_raw, baselines=baselines.tabular,
             outputs=outputs, score=score, merge_validation=merge_validation,
-            cross_validate=cross_validation_folds)
+            cross_validate=cross_validation_folds, default_folds=DEFAULT_FOLDS)

@@ -68,8 +68,9 @@ class TabularPredictor:
             return torch.stack([1 - positive, positive], 1).numpy()
         return torch.softmax(out, -1).numpy()
 
-    def labels(self, outputs: np.ndarray) -> pd.DataFrame:
-        """The `prediction` column for outputs like those of outputs(): labels, or the values."""
+    def labels(self, outputs: np.ndarray, raw=None) -> pd.DataFrame:
+        """The `prediction` column for outputs like those of outputs(): labels, or the values (the raw
+        rows they came from add nothing to it)."""
         if self.classes is None:
             return pd.DataFrame({"prediction": outputs})
         values = np.asarray(self.classes, dtype=object)[outputs.argmax(axis=1)]

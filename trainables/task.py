@@ -44,7 +44,7 @@ class Task:
     baselines: Callable[[Any], dict] | None = None
     # Averaging models (the top-K ensemble): outputs(model, data, split) -> np.ndarray of class probabilities
     # or predictions, and score(split, outputs, data) -> the metrics evaluate gives. The task's predictor
-    # then has outputs(raw) and labels(outputs) too (trainables.ensemble).
+    # then has outputs(raw) and labels(outputs, raw) too (trainables.ensemble).
     outputs: Callable[[nn.Module, Any, str], Any] | None = None
     score: Callable[[str, Any, Any], dict] | None = None
     # The refit of the best config: the data with train+val as its training split (scalers fitted on it).
@@ -52,6 +52,9 @@ class Task:
     # --cv K: cross_validate(data, k, seed) -> K datas of the task's type (trainables.folds); its train
     # function then trains a model per fold (trainables.loop.fit). Raises DataError when K cannot be cut.
     cross_validate: Callable[[Any, int, int], list] | None = None
+    # Folds without --cv on up to pipelines.engine.prepare.CV_DEFAULT_MAX_ROWS train+val rows; 0: the single
+    # split (K trainings per trial cost K times the time).
+    default_folds: int = 0
 
 
 def served_strings(raw, column: str) -> list[str]:

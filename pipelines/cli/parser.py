@@ -64,14 +64,15 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--scheduler", default="asha", help="asha (default) or fifo")
     run.add_argument("--cv", type=_number(int),
                      help="K-fold cross-validation of each trial on train+val (K >= 2; 0: the single validation "
-                          "split; default 5 folds for the tabular tasks on up to 5,000 train+val rows)")
+                          "split; default 5 folds for the tabular tasks on up to 5,000 train+val rows; cnn takes it "
+                          "too, off by default)")
     run.add_argument("--metric",
                      help="the validation metric trials are ranked by, e.g. val_f1, val_auc, val_rmse (default "
                           "val_loss; higher is better for acc, precision, recall, f1, auc, r2); `hpo tasks` lists "
                           "each task's")
     run.add_argument("--ensemble", type=_number(int),
                      help="average the K best trials' models into one candidate for the final model (0: none; "
-                          "default 3 for the tasks that can average models: binary, multiclass, regression)")
+                          "default 3 for the tasks that can average models: binary, multiclass, regression, cnn)")
     run.add_argument("--address", help="a Ray cluster to run on: auto or HOST:PORT (default: a local Ray)")
     run.add_argument("--tracking-uri", help="MLflow store (default $MLFLOW_TRACKING_URI or ./mlflow.db)")
     run.add_argument("--storage", help="Ray Tune storage folder (default ./ray_results)")

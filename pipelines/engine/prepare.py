@@ -20,7 +20,6 @@ from trainables.metrics import Objective
 from trainables.task import DataRequest
 
 DEFAULT_ENSEMBLE = 3         # trials averaged into the ensemble candidate of the final model
-DEFAULT_FOLDS = 5            # cross-validation folds where the task can and train+val is small
 CV_DEFAULT_MAX_ROWS = 5000   # above this many train+val rows the single split is the default
 
 
@@ -71,11 +70,11 @@ def objective_of(asked: str | None, task) -> Objective:
 
 
 def folds_count(asked: int | None, task, data) -> int:
-    """How many folds trials cross-validate on: --cv, else DEFAULT_FOLDS where the task can and train+val
-    is small enough for K trainings per trial; 0 is the single validation split."""
+    """How many folds trials cross-validate on: --cv, else the task's default folds where train+val is
+    small enough for K trainings per trial; 0 is the single validation split."""
     if asked is None:
-        rows = len(data.x_train) + len(data.x_val) if task.cross_validate is not None else math.inf
-        return DEFAULT_FOLDS if rows <= CV_DEFAULT_MAX_ROWS else 0
+        rows = len(data.x_train) + len(data.x_val) if task.default_folds else math.inf
+        return task.default_folds if rows <= CV_DEFAULT_MAX_ROWS else 0
     if asked and task.cross_validate is None:
         raise UsageError(f"The {task.name} task has no cross-validation: --cv must be 0 for it, got {asked}.")
     return asked

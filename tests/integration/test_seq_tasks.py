@@ -56,7 +56,7 @@ def test_rnn_sweep_on_a_users_series_logs_the_naive_baseline(tmp_path):
     assert model.predict(rows)["prediction"].iloc[0] == pytest.approx(table["prediction"].iloc[0], abs=1e-3)
 
 
-def test_cnn_sweep_on_an_image_folder(tmp_path):
+def test_cross_validated_cnn_sweep_on_an_image_folder(tmp_path):
     rng = np.random.default_rng(0)
     for k, name in enumerate(("red", "green", "blue")):
         (tmp_path / "shapes" / name).mkdir(parents=True)
@@ -66,14 +66,15 @@ def test_cnn_sweep_on_an_image_folder(tmp_path):
             Image.fromarray(pixels).save(tmp_path / "shapes" / name / f"{i}.png")
     (tmp_path / "space.yaml").write_text(CNN_SPACE)
     done = hpo("run", "cnn", "--data", "shapes", "--space", "space.yaml", "--trials", "2", "--max-epochs", "2",
-               "--name", "shapes", cwd=tmp_path)
+               "--cv", "2", "--name", "shapes", cwd=tmp_path)
     assert done.returncode == 0, done.stderr
     parent, trials = parent_and_trials(tmp_path, "cnn")
-    assert parent.data.tags["hpo.task"] == "cnn" and len(trials) == 2
+    assert parent.data.tags["hpo.task"] == "cnn" and len(trials) == 2 and parent.data.params["cv"] == "2"
+    assert {"ensemble_val_acc", "refit_test_acc", "baseline_test_acc"} <= set(parent.data.metrics)
     assert 0.0 <= parent.data.metrics["test_acc"] <= 1.0 and np.isfinite(parent.data.metrics["test_loss"])
     for trial in trials:
         assert {"conv_blocks", "conv_channels_b0", "n_layers", "dropout"} <= set(trial.data.params)
-        assert "val_acc" in trial.data.metrics
+        assert {"val_acc", "val_loss_std", "best_val_acc"} <= set(trial.data.metrics)
     # The served model: an image folder through `hpo predict`, a list of paths through MLflow's API.
     predicted = hpo("predict", f"runs:/{parent.info.run_id}/model", "--data", "shapes", cwd=tmp_path)
     assert predicted.returncode == 0, predicted.stderr

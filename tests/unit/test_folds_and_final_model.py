@@ -95,4 +95,47 @@ def test_the_final_model_is_chosen_on_validation_among_best_refit_and_ensemble(t
     assert isinstance(predictor, EnsemblePredictor) and len(predictor.members) == 3 * max(cv, 1)
     rows = predictor.example()
     assert np.allclose(predictor.outputs(rows), np.mean([m.outputs(rows) for m in predictor.members], axis=0))
-    assert list(predictor.predict(rows)["prediction"]) == list(np.asarray(data.classes)[predictor.outputs(rows).argmax(1)])
+    expected = np.asarray(data.classes)[predictor.outputs(rows).argmax(1)]
+    assert list(predictor.predict(rows)["prediction"]) == list(expected)
+
+
+def test_image_folds_are_stratified_and_normalised_on_their_own_training_images():
+    from trainables import cnn
+    from trainables.image_data import image_folds
+
+    images = cnn.load_data(DataRequest(seed=0))
+    folds = image_folds(images, 3, seed=0)
+    rows = len(images.x_train) + len(images.x_val)
+    assert sum(len(f.x_val) for f in folds) == rows and all(len(f.x_train) + len(f.x_val) == rows for f in folds)
+    for fold in folds:
+        assert abs(fold.x_train.mean().item()) < 1e-4 and abs(fold.x_train.std().item() - 1) < 1e-3
+        shares = np.bincount(fold.y_val.numpy(), minlength=10) / len(fold.y_val)
+        assert np.abs(shares - 0.1).max() < 0.02                                                  # stratified
+        # the same test images, under the fold's own normalisation
+        assert torch.allclose(fold.x_test * fold.std[0] + fold.mean[0], images.x_test * images.std[0] + images.mean[0],
+                              atol=1e-5)
+    with pytest.raises(DataError, match="--cv 1000 asks for more folds than train\\+val has images"):
+        image_folds(images, 1000, seed=0)
+
+
+def test_a_cnn_ensemble_serves_images_like_one_model(tmp_path):
+    from trainables import cnn
+    from trainables.image_data import image_folds
+
+    images = cnn.load_data(DataRequest(seed=0))
+    config = {"batch_size": 64, "epochs": 2, "lr": 3e-3, "optimizer": "Adam", "conv_blocks": 1,
+              "conv_channels_b0": 8, "n_layers": 0, "dropout": 0.0, "seed": 0}
+    folds = Folds(images, tuple(image_folds(images, 2, seed=0)))
+    io = MemoryIO()
+    cnn.TASK.train(config, folds, io)
+    predictors = []
+    for weights, fold in zip(io.state["best_models"], fold_datas(folds)):
+        model = cnn.build_model(config, fold)
+        model.load_state_dict(weights)
+        predictors.append(cnn.make_predictor(model, fold, config))
+    ensemble = EnsemblePredictor(predictors)
+    example = ensemble.example()
+    served = ensemble.predict(example)
+    assert list(served.columns) == ["image", "prediction"] and len(served) == 1
+    assert np.allclose(ensemble.outputs(example), np.mean([p.outputs(example) for p in predictors], axis=0))
+    assert served["prediction"][0] in images.classes
