@@ -5,7 +5,8 @@ from ray.tune.schedulers import ASHAScheduler, FIFOScheduler
 
 from pipelines.engine.settings import SweepSettings
 
-ASHA_GRACE_EPOCHS = 2       # epochs every trial gets before ASHA may stop it
+ASHA_GRACE_EPOCHS = 6       # epochs every trial gets before ASHA may stop it (2 stopped slow starters that
+                            # won on small tables: docs/benchmarks.md, "Quality")
 ASHA_REDUCTION_FACTOR = 3   # at each rung, ASHA keeps the top third
 
 

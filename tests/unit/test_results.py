@@ -75,6 +75,6 @@ def test_asha_compares_trials_at_grace_times_powers_of_the_reduction_factor(grac
 
 
 def test_trials_report_at_the_rungs_of_asha_and_nowhere_special_without_it():
-    assert report_epochs(SweepSettings("binary"), 50) == (2, 6, 18)
+    assert report_epochs(SweepSettings("binary"), 50) == (6, 18)
     assert report_epochs(SweepSettings("binary", scheduler="fifo"), 50) == ()
     assert report_epochs(SweepSettings("binary"), 1) == ()  # grace capped at max_epochs
