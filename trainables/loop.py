@@ -126,6 +126,9 @@ def fit(members: list[Member], loss_fn, *, config: dict, io) -> None:
             member.optimizer.load_state_dict(optimizer_state)
         generator.set_state(saved["generator"])
         progress, best_models = saved["progress"], saved["best_models"]
+        if "best_score" not in progress:  # saved before --metric: the objective was val_loss
+            progress["best_score"] = progress.get("best_val_loss", math.inf)
+            progress["best"] = {"best_val_loss": progress["best_score"]}
         if progress.get("last_report", {}).get("final"):
             # It had ended, but the sweep stopped before that was recorded: say so again.
             io.report(progress["last_report"], saved)
@@ -139,8 +142,9 @@ def fit(members: list[Member], loss_fn, *, config: dict, io) -> None:
                                                                  ("val_loss", metrics["val_loss"]))
                     if not math.isfinite(value)]
         if diverged:
-            # Retrying would diverge again: end now, with a last report that says why. The objective is
-            # reported as its worst value so that schedulers and searchers can rank the trial.
+            # Retrying would diverge again: end now, with a last report that says why. The objective's
+            # epoch value is its worst so that schedulers and searchers can rank the trial; its best
+            # (the worst too before any best epoch) is the best epoch's.
             progress["last_report"] = {
                 "epoch": epoch, "train_loss": math.inf, "val_loss": math.inf, objective.metric: objective.worst,
                 objective.best: objective.worst, **progress["best"], "final": True,
@@ -148,11 +152,14 @@ def fit(members: list[Member], loss_fn, *, config: dict, io) -> None:
                             f"(lr={config.get('lr')}, optimizer={config.get('optimizer')})"}
             io.report(progress["last_report"], checkpoint_state(members, generator, progress, best_models))
             return
-        # Patience counts epochs without a real improvement; the best weights follow any improvement.
-        score = objective.loss(metrics[objective.metric])
+        # Patience counts epochs without a real improvement; the best weights follow any improvement. An
+        # undefined objective (AUC of a fold without one class, say) is the worst; the first epoch is
+        # best until one is better, so a trial always reports best_* metrics.
+        value = metrics[objective.metric]
+        score = objective.loss(value) if math.isfinite(value) else math.inf
         improved = score < progress["best_score"] - MIN_IMPROVEMENT
         progress["bad_epochs"] = 0 if improved else progress["bad_epochs"] + 1
-        if score < progress["best_score"]:
+        if score < progress["best_score"] or not progress["best"]:
             progress["best_score"], progress["best"], progress["best_epoch"] = score, best_of(metrics), epoch
             best_models = [clone_state(m.model) for m in members]
         progress["epoch"] = epoch

@@ -1,5 +1,6 @@
 """The metrics every task reports, with scikit-learn's functions: on a split's targets and a model's (or a
-baseline's) outputs, named `<split>_<metric>`. `<split>_loss` is the loss the objective ranks trials by."""
+baseline's) outputs, named `<split>_<metric>`; and the objective trials are ranked by (val_loss unless
+--metric names another)."""
 from __future__ import annotations
 
 import math

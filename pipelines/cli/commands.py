@@ -69,9 +69,13 @@ def cmd_ui(args) -> int:
 
 
 def cmd_promote(args) -> int:
+    from pipelines.reporting.next_steps import after_promote
     from pipelines.serving.promote import promote
 
-    print(promote(args.name, args.model_name, args.alias, args.tracking_uri))
+    done = promote(args.name, args.model_name, args.alias, args.tracking_uri)
+    print(f"{done.uri}  (registered model {done.model_name!r}, version {done.version}; alias {done.alias!r} "
+          f"points at it)")
+    print("\n".join(after_promote(done.uri, done.tracking_uri)))
     return 0
 
 

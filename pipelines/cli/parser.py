@@ -4,6 +4,21 @@ from __future__ import annotations
 import argparse
 
 from pipelines.errors import UsageError
+from pipelines.registry import TASK_NAMES
+
+DATA_HELP = ("your data: a CSV (binary, multiclass, regression; rnn: the --target column is the series), a folder "
+             "with one subfolder of images per class (cnn), a text file (bigram, transformer)")
+DATASET_HELP = ("a named data set besides the default: california_housing (regression); mnist, fashion_mnist, "
+                "cifar10 (cnn)")
+RUN_EXAMPLES = """examples:
+  hpo run binary                                    20 trials on scikit-learn's breast cancer set
+  hpo run multiclass --data t.csv --target species  your table: text labels, numeric feature columns
+  hpo run regression --metric val_r2 --trials 40    rank trials by R^2 instead of the loss
+  hpo run cnn --data photos/ --cv 3                 one subfolder of images per class, 3-fold CV
+  hpo run transformer --data book.txt --time-budget 900
+  hpo run rnn --data prices.csv --target close      one series, in file order
+
+`hpo tasks` lists each task's default data and metrics."""
 
 
 class _Parser(argparse.ArgumentParser):
@@ -41,8 +56,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     commands.add_parser("tasks", help="list the tasks, their default data and metrics")
 
-    run = commands.add_parser("run", help="run a sweep")
-    run.add_argument("task")
+    run = commands.add_parser("run", help="run a sweep", epilog=RUN_EXAMPLES,
+                              formatter_class=argparse.RawDescriptionHelpFormatter)
+    run.add_argument("task", help=f"one of {', '.join(TASK_NAMES)}")
     run.add_argument("--trials", type=_number(int), default=20, help="trials to run (default 20)")
     run.add_argument("--max-epochs", type=_number(int), help="cap on a trial's epochs; ASHA's max_t")
     run.add_argument("--concurrency", type=_number(int), help="trials at once (default: as many as CPUs fit)")
@@ -51,9 +67,9 @@ def build_parser() -> argparse.ArgumentParser:
                      help="GPUs per trial, fractional to pack trials on a GPU, or auto: as many trials per "
                           "GPU as a measured trial's memory allows (default 0)")
     run.add_argument("--space", help="YAML file overriding params of the task's search space")
-    run.add_argument("--data", help="your data: a CSV for the tabular tasks")
+    run.add_argument("--data", help=DATA_HELP)
     run.add_argument("--target", help="the column of --data to predict")
-    run.add_argument("--dataset", help="a named data set besides the default (regression: california_housing)")
+    run.add_argument("--dataset", help=DATASET_HELP)
     run.add_argument("--data-dir", help="where a downloadable data set is cached")
     run.add_argument("--name", help="the sweep's name (default TASK-<timestamp>)")
     run.add_argument("--seed", type=_number(int), default=0, help="seeds sampler, splits and trials (default 0)")
@@ -112,11 +128,11 @@ def add_serving_commands(commands) -> None:
     predict.add_argument("--tracking-uri", help="MLflow store (default $MLFLOW_TRACKING_URI or ./mlflow.db)")
 
     train = commands.add_parser("train", help="one training run of a fixed config (e.g. best_config.yaml)")
-    train.add_argument("task")
+    train.add_argument("task", help=f"one of {', '.join(TASK_NAMES)}")
     train.add_argument("--config", required=True, help="YAML of param values, like a sweep's best_config.yaml")
-    train.add_argument("--data", help="your data: a CSV for the tabular tasks")
+    train.add_argument("--data", help=DATA_HELP)
     train.add_argument("--target", help="the column of --data to predict")
-    train.add_argument("--dataset", help="a named data set besides the default")
+    train.add_argument("--dataset", help=DATASET_HELP)
     train.add_argument("--data-dir", help="where a downloadable data set is cached")
     train.add_argument("--seed", type=_number(int), default=0,
                        help="fixes the data splits, and training where the config has no seed (default 0)")

@@ -14,8 +14,10 @@ import math
 from dataclasses import dataclass, field
 
 import numpy as np
+import torch
 
 from pipelines.engine.results import checkpointed_best
+from trainables import device as devices
 from trainables.ensemble import EnsemblePredictor
 from trainables.folds import fold_datas, whole
 from trainables.metrics import Objective
@@ -67,7 +69,8 @@ def refit(task, result, data) -> list:
     epochs = int(result.metrics.get("best_epoch") or result.config["epochs"])
     config = {**result.config, "epochs": epochs, "patience": epochs}
     merged = task.merge_validation(whole(data))
-    io = MemoryIO()
+    # On the driver's GPU where it has one (an image set's refit is a whole training).
+    io = MemoryIO(device=devices.choose([0] if torch.cuda.is_available() else []))
     task.train(config, merged, io)
     model = task.build_model(config, merged)
     model.load_state_dict(io.state["models"][0])

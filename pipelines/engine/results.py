@@ -54,7 +54,8 @@ def collect_trials(results, number_of, metric_names, objective: Objective = Obje
             number=number_of(trial_id), trial_id=trial_id, status=outcome_of(metrics, result.error is not None),
             error=error, epochs=int(metrics.get("epoch", 0)),
             best=float(metrics.get(objective.best, math.nan)),
-            metrics={m: metrics.get(f"best_{m}", metrics.get(m)) for m in metric_names if m in metrics},
+            metrics={m: metrics.get(f"best_{m}", metrics.get(m)) for m in metric_names
+                     if m in metrics or f"best_{m}" in metrics},
             config=result.config or {}))
     return records
 

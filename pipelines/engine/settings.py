@@ -33,8 +33,8 @@ class SweepSettings:
     max_failures: int = 1               # retries of a trial that raised (a diverged trial is not retried)
     search: str = "tpe"                 # tpe (Optuna's TPE) or random
     scheduler: str = "asha"             # asha (early stopping on epochs) or fifo (none)
-    cv: int | None = None               # K-fold cross-validation on train+val; 0: the single split; None: 5 folds
-                                        # where the task can and train+val is small (pipelines.engine.prepare)
+    cv: int | None = None               # K-fold cross-validation on train+val; 0: the single split; None: the
+                                        # task's default_folds where train+val is small (pipelines.engine.prepare)
     metric: str | None = None           # the objective: a validation metric the task reports; None: val_loss
     ensemble: int | None = None         # the K best trials averaged as a final-model candidate; None: 3 where
                                         # the task can average models (pipelines.engine.prepare), 0 or 1: none

@@ -101,7 +101,7 @@ def execute(prepared: PreparedSweep, concurrency: int, echo, client=None) -> Swe
     echo(f"  storage  {sweep_dir}\n  mlflow   {s.tracking_uri} (experiment {task.name!r}, run {s.name!r})")
 
     logger = TrialLogger(client, experiment, parent_id, s.name, task.name, task.metrics, searcher.number_of)
-    live = LiveView(s.trials, task.metrics, searcher.number_of, objective=objective)
+    live = LiveView(s.trials, task.metrics, searcher.number_of, objective=objective, time_budget=s.time_budget)
     tuner = new_tuner(prepared, searcher, concurrency, [logger, live])
     outcome = SweepOutcome(s.name, task.name, sweep_dir, s.tracking_uri, parent_id, experiment, objective=objective)
     return drive(tuner, searcher, client, outcome, prepared)

@@ -1,4 +1,4 @@
-"""The live line on the terminal while a sweep runs: trials by outcome, and the best so far."""
+"""The live line on the terminal while a sweep runs: trials by outcome, the best so far, and the time left."""
 from __future__ import annotations
 
 import math
@@ -19,8 +19,9 @@ class LiveView(Callback):
     """Counts trials by outcome and keeps the best so far, from Tune's events."""
 
     def __init__(self, total: int, metrics: tuple[str, ...], number_of, stream=None,
-                 objective: Objective = Objective()):
+                 objective: Objective = Objective(), time_budget: float | None = None):
         self.total = total
+        self.time_budget = time_budget
         self.metrics = tuple(m for m in metrics if m != objective.metric)
         self.objective = objective
         self.number_of = number_of
@@ -29,6 +30,7 @@ class LiveView(Callback):
         self.started = time.monotonic()
         self.last_draw = 0.0
         self.outcomes: dict[str, str] = {}     # trial id -> completed / early_stopped / failed
+        self.done_before = 0                   # trials a resumed sweep had finished before this run
         self.running = 0
         self.best: tuple[float, str, dict] | None = None
 
@@ -38,6 +40,15 @@ class LiveView(Callback):
 
     def __getstate__(self):
         return {**self.__dict__, "_stream": None}
+
+    def __setstate__(self, state):
+        # Unpickled when a sweep is resumed; one saved before --metric ranked by val_loss.
+        self.__dict__.update({"objective": Objective(), "time_budget": None, **state})
+        self.started = time.monotonic()  # this run's clock: the time left is this run's
+        self.done_before = len(self.outcomes)
+
+    def on_trial_start(self, iteration, trials, trial, **info):
+        self.outcomes.pop(trial.trial_id, None)  # retried after an error: not done after all
 
     def on_trial_result(self, iteration, trials, trial, result, **info):
         value = result.get(self.objective.best)
@@ -65,9 +76,14 @@ class LiveView(Callback):
 
     def line(self) -> str:
         counts = {k: sum(1 for v in self.outcomes.values() if v == k) for k in ("completed", "early_stopped", "failed")}
-        text = (f"[{time.monotonic() - self.started:6.1f}s] trials {len(self.outcomes)}/{self.total} done "
+        elapsed = time.monotonic() - self.started
+        running = min(self.running, self.total - len(self.outcomes))  # Tune may still show an ended one running
+        text = (f"[{elapsed:6.1f}s] trials {len(self.outcomes)}/{self.total} done "
                 f"({counts['completed']} completed, {counts['early_stopped']} stopped early, "
-                f"{counts['failed']} failed), {self.running} running")
+                f"{counts['failed']} failed), {running} running")
+        left = self.time_left(elapsed)
+        if left is not None:
+            text += f", ~{duration(left)} left"
         if self.best is not None:
             value, trial_id, result = self.best
             number = self.number_of(trial_id)
@@ -77,6 +93,16 @@ class LiveView(Callback):
             text += f" | best {self.objective.metric} {value:.4g} ({trial_label(number, trial_id)}{extra})"
         return text
 
+    def time_left(self, elapsed: float) -> float | None:
+        """Seconds until the sweep ends: the trials still to finish at this run's rate so far (known once
+        one has finished), and no more than the time budget allows."""
+        finished = len(self.outcomes) - self.done_before
+        estimate = (self.total - len(self.outcomes)) * elapsed / finished if finished > 0 else None
+        if self.time_budget is not None:
+            budget_left = max(0.0, self.time_budget - elapsed)
+            estimate = budget_left if estimate is None else min(estimate, budget_left)
+        return None if estimate is None or len(self.outcomes) >= self.total else estimate
+
     def draw(self, force: bool = False) -> None:
         now = time.monotonic()
         if not force and now - self.last_draw < (TTY_REFRESH_SECONDS if self.tty else LOG_REFRESH_SECONDS):
@@ -84,3 +110,13 @@ class LiveView(Callback):
         self.last_draw = now
         self.stream.write(f"\r{self.line()}\033[K" if self.tty else self.line() + "\n")
         self.stream.flush()
+
+
+def duration(seconds: float) -> str:
+    """45s, 3m10s, 1h02m."""
+    seconds = int(round(seconds))
+    if seconds < 60:
+        return f"{seconds}s"
+    if seconds < 3600:
+        return f"{seconds // 60}m{seconds % 60:02d}s"
+    return f"{seconds // 3600}h{seconds % 3600 // 60:02d}m"

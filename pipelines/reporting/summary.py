@@ -5,7 +5,8 @@ import math
 
 from pipelines import registry
 from pipelines.engine.outcomes import trial_label
-from pipelines.reporting.tables import CONFIG_COLUMNS, format_table, leaderboard_table
+from pipelines.reporting.next_steps import after_sweep
+from pipelines.reporting.tables import CONFIG_COLUMNS, format_table, leaderboard_table, shown
 from pipelines.tracking.runs import find_sweep, leaderboard, objective_of
 from pipelines.tracking.store import client_for, resolve_tracking_uri
 from trainables.metrics import Objective, mode_of
@@ -38,20 +39,17 @@ def print_summary(outcome) -> None:
             print(f"  {trial_label(t.number, t.trial_id)}: {t.error}")
     if outcome.best is None:
         return
-    shown = headline_metrics(outcome.task, outcome.objective)
+    headline = headline_metrics(outcome.task, outcome.objective)
+    named = {"best_" + n.replace("test_", "val_", 1) for n in headline} | {f"best_trial_{n}" for n in headline}
     print(f"\nbest trial: {trial_label(outcome.best.number, outcome.best.trial_id)}  " +
-          "  ".join(f"{k} {v:.4g}" for k, v in outcome.best_metrics.items()
-                    if k in {"best_" + n.replace("test_", "val_", 1) for n in shown} | {f"best_trial_{n}" for n in shown}))
-    for key, value in outcome.best.config.items():
-        print(f"  {key}: {value}")
+          "  ".join(f"{k} {v:.4g}" for k, v in outcome.best_metrics.items() if k in named))
+    for key, value in outcome.best.config.items():  # best_config.yaml keeps the full precision
+        print(f"  {key}: {shown(value)}")
     print(f"final model: {outcome.final_model} ({FINAL_MODELS.get(outcome.final_model, '')})  " +
-          "  ".join(f"{k} {outcome.best_metrics[k]:.4g}" for k in shown if k in outcome.best_metrics))
+          "  ".join(f"{k} {outcome.best_metrics[k]:.4g}" for k in headline if k in outcome.best_metrics))
     print_against_baselines({**outcome.best_metrics, **outcome.baselines}, outcome.task, outcome.objective)
     print(f"\nbest config: {outcome.sweep_dir / 'best_config.yaml'}")
-    print(f"MLflow:      hpo ui --tracking-uri {outcome.tracking_uri}")
-    print(f"             then http://127.0.0.1:5000/#/experiments/{outcome.experiment_id}/runs "
-          f"(experiment {outcome.task!r}, parent run {outcome.name!r})")
-    print(f"ship it:     hpo promote {outcome.name}")
+    print("\n".join(after_sweep(outcome.name, outcome.tracking_uri, outcome.experiment_id, outcome.task)))
 
 
 def print_leaderboard(name: str, top: int, tracking_uri: str | None) -> None:

@@ -33,7 +33,7 @@ from pipelines.reporting.plots import (
 )
 from pipelines.reporting.summary import against_baselines
 from pipelines.reporting.tables import leaderboard_table
-from pipelines.tracking.runs import leaderboard
+from pipelines.tracking.runs import best_trial_name, leaderboard
 
 log = logging.getLogger(__name__)
 
@@ -97,7 +97,7 @@ def page(outcome, parent, sections, headers: list[str], table: list[list]) -> st
     best = {k: v for k, v in parent.data.metrics.items() if k.startswith(("best_", "test_"))}
     parts = [f"<h1>Sweep {html.escape(outcome.name)}</h1>",
              f"<p>task <b>{html.escape(outcome.task)}</b>, {len(table)} trials, "
-             f"best {html.escape(parent.data.tags.get('hpo.best_trial_id', ''))}: "
+             f"best {html.escape(best_trial_name(parent))}: "
              + ", ".join(f"{html.escape(k)} {v:.4g}" for k, v in sorted(best.items())) + "</p>"]
     comparison = against_baselines(parent.data.metrics, outcome.task, outcome.objective)
     if comparison:

@@ -6,12 +6,20 @@ from trainables.metrics import Objective
 CONFIG_COLUMNS = ("lr", "optimizer", "batch_size", "n_layers", "epochs")  # shown when a task has them
 
 
+def shown(value):
+    """A value as a table shows it: a float to 4 significant digits (also one MLflow kept as a string, like
+    a param's 0.014610481054746523)."""
+    if isinstance(value, str) and any(c in value for c in ".eE"):
+        try:
+            value = float(value)
+        except ValueError:
+            return value
+    return f"{value:.4g}" if isinstance(value, float) else "" if value is None else str(value)
+
+
 def format_table(headers: list[str], rows: list[list]) -> str:
     """A plain aligned text table."""
-    def cell(value) -> str:
-        if isinstance(value, float):
-            return f"{value:.4g}"
-        return "" if value is None else str(value)
+    cell = shown
 
     cells = [[cell(v) for v in row] for row in rows]
     widths = [max(len(h), *(len(r[i]) for r in cells)) if cells else len(h) for i, h in enumerate(headers)]

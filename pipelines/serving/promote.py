@@ -5,15 +5,15 @@ from __future__ import annotations
 import json
 import re
 import tempfile
+from dataclasses import dataclass
 from pathlib import Path
 
 import yaml
 from mlflow.exceptions import MlflowException
 
-from pipelines.engine.outcomes import trial_label
 from pipelines.errors import UsageError
 from pipelines.serving.model import code_version
-from pipelines.tracking.runs import find_sweep
+from pipelines.tracking.runs import best_trial_name, find_sweep
 from pipelines.tracking.store import client_for, resolve_tracking_uri
 
 DEFAULT_ALIAS = "champion"
@@ -52,14 +52,14 @@ def best_model(client, parent):
 def lineage(client, parent) -> dict[str, str]:
     """Where the model came from: sweep, trial, its config and seed, code version, data fingerprint."""
     tags, params = parent.data.tags, parent.data.params
-    number, trial_id = tags.get("hpo.best_trial", ""), tags.get("hpo.best_trial_id", "")
+    trial_id = tags.get("hpo.best_trial_id", "")
     with tempfile.TemporaryDirectory() as folder:
         config = yaml.safe_load(Path(client.download_artifacts(parent.info.run_id, "best_config.yaml", folder))
                                 .read_text())
     # The code that trained it, recorded when the sweep ended; else (an older sweep) this checkout's.
     code = {k: tags[f"hpo.{k}"] for k in ("git_commit", "package_version") if f"hpo.{k}" in tags} or code_version()
     found = {"hpo.sweep": parent.info.run_name, "hpo.sweep_run_id": parent.info.run_id, "hpo.task": tags["hpo.task"],
-             "hpo.trial": trial_label(int(number), trial_id) if number.isdigit() else trial_id, "hpo.trial_id": trial_id,
+             "hpo.trial": best_trial_name(parent), "hpo.trial_id": trial_id,
              "hpo.config": json.dumps(config, sort_keys=True), "hpo.seed": str(config.get("seed", "")),
              "hpo.data_fingerprint": params.get("data_fingerprint", ""),
              "hpo.data_source": params.get("data_source", ""), "hpo.final_model": tags.get("hpo.final_model", "best"),
@@ -68,12 +68,25 @@ def lineage(client, parent) -> dict[str, str]:
     return found
 
 
-def promote(name: str, model_name: str | None, alias: str, tracking_uri: str | None) -> str:
-    """Register the sweep's best model as a new version and point `alias` at it; returns its models:/ URI."""
+@dataclass(frozen=True)
+class Promoted:
+    model_name: str
+    version: str
+    alias: str
+    tracking_uri: str
+
+    @property
+    def uri(self) -> str:
+        return f"models:/{self.model_name}@{self.alias}"
+
+
+def promote(name: str, model_name: str | None, alias: str, tracking_uri: str | None) -> Promoted:
+    """Register the sweep's best model as a new version and point `alias` at it."""
     check_alias(alias)
     if model_name is not None:
         check_model_name(model_name)
-    client = client_for(resolve_tracking_uri(tracking_uri))
+    tracking_uri = resolve_tracking_uri(tracking_uri)
+    client = client_for(tracking_uri)
     parent = find_sweep(client, name)
     model = best_model(client, parent)
     model_name = model_name or default_model_name(parent.data.tags["hpo.task"])
@@ -84,9 +97,9 @@ def promote(name: str, model_name: str | None, alias: str, tracking_uri: str | N
                                            "of hyperparameter sweeps, with their lineage as version tags.")
         version = client.create_model_version(
             model_name, source=model.artifact_location, run_id=parent.info.run_id, tags=tags,
-            model_id=model.model_id, description=f"Best trial {tags['hpo.trial_id']} of sweep {name}.")
+            model_id=model.model_id, description=f"Best trial {tags['hpo.trial']} of sweep {name}.")
         client.set_registered_model_alias(model_name, alias, version.version)
     except MlflowException as exc:
         raise UsageError(f"Cannot promote sweep {name!r} as model {model_name!r} with alias {alias!r}: "
                          f"{exc.message}") from None
-    return f"models:/{model_name}@{alias}"
+    return Promoted(model_name, str(version.version), alias, tracking_uri)

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import math
 
+from pipelines.engine.outcomes import trial_label
 from pipelines.errors import UsageError
 from pipelines.tracking.store import RUN_STATUS
 from trainables.metrics import Objective
@@ -24,6 +25,12 @@ def child_runs(client, experiment_id: str, parent_run_id: str) -> list:
     """The runs of a sweep's trials."""
     return client.search_runs([experiment_id], max_results=MAX_TRIAL_RUNS,
                               filter_string=f"tags.mlflow.parentRunId = '{parent_run_id}'")
+
+
+def best_trial_name(parent) -> str:
+    """The sweep's best trial as everything names it (trial-008), from its parent run's tags."""
+    number, trial_id = parent.data.tags.get("hpo.best_trial", ""), parent.data.tags.get("hpo.best_trial_id", "")
+    return trial_label(int(number), trial_id) if number.isdigit() else trial_id
 
 
 def objective_of(parent) -> Objective:

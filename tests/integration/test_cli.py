@@ -44,6 +44,33 @@ def test_csv_sweep_then_best_then_refusal(tmp_path):
     assert missing.returncode == 2 and "No sweep named 'nosuch'" in missing.stderr
 
 
+def pasted(line: str, cwd):
+    """A printed next step run as a user pastes it into a new shell, whose PATH lacks this venv."""
+    path = os.pathsep.join(p for p in os.environ["PATH"].split(os.pathsep)
+                           if os.path.realpath(p) != os.path.realpath(os.path.dirname(HPO)))
+    env = {**{k: v for k, v in os.environ.items() if k != "MLFLOW_TRACKING_URI"}, "PATH": path}
+    command = line.split(":", 1)[1].strip()
+    return subprocess.run(["bash", "-c", command], cwd=cwd, capture_output=True, text=True, timeout=300, env=env)
+
+
+def test_the_next_steps_a_sweep_and_a_promotion_print_run_when_pasted(tmp_path):
+    done = hpo("run", "multiclass", "--trials", "2", "--max-epochs", "2", "--name", "steps", cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    steps = {line.split(":")[0]: line for line in done.stdout.splitlines()
+             if line.startswith(("leaderboard:", "ship it:"))}
+    best = pasted(steps["leaderboard"], tmp_path)
+    assert best.returncode == 0 and best.stdout.startswith("trial"), best.stderr
+    promoted = pasted(steps["ship it"], tmp_path)
+    assert promoted.returncode == 0, promoted.stderr
+    assert "models:/hpo-multiclass@champion" in promoted.stdout and "version 1" in promoted.stdout
+    (tmp_path / "rows.csv").write_text("sepal length (cm),sepal width (cm),petal length (cm),petal width (cm)\n"
+                                       "5.1,3.5,1.4,0.2\n6.7,3.0,5.2,2.3\n")
+    predict = next(line for line in promoted.stdout.splitlines() if line.startswith("predict:"))
+    predicted = pasted(predict.replace("ROWS", "rows.csv"), tmp_path)
+    assert predicted.returncode == 0, predicted.stderr
+    assert predicted.stdout.splitlines()[0].endswith("prediction") and len(predicted.stdout.splitlines()) == 3
+
+
 def test_a_sweep_whose_trials_all_diverge_fails_clearly(tmp_path):
     (tmp_path / "space.yaml").write_text("optimizer: {type: categorical, choices: [SGD]}\n"
                                          "lr: {type: float, low: 1.0e+6, high: 1.0e+7, log: true}\n")

@@ -54,7 +54,7 @@ def test_a_cross_validated_sweep_reports_the_folds_spread_and_its_baselines(loca
 
 def test_a_sweep_by_f1_maximises_it_everywhere(local_ray, store):
     folder, tracking_uri, storage = store
-    outcome = run_sweep(SweepSettings(task="binary", trials=5, max_epochs=6, cv=3, metric="val_f1", name="by-f1",
+    outcome = run_sweep(SweepSettings(task="binary", trials=5, max_epochs=12, cv=3, metric="val_f1", name="by-f1",
                                       seed=0, tracking_uri=tracking_uri, storage=storage))
     client, parent, children = parent_and_children(tracking_uri, "binary", "by-f1")
     assert parent.data.params["metric"] == "val_f1"
@@ -85,7 +85,7 @@ def test_an_ensemble_is_promoted_and_served_like_one_model(local_ray, store):
 
     # Whatever the final model is (the ensemble here unless it lost on validation), promoted and served
     # it scores exactly the parent run's test_acc on the raw test rows.
-    uri = promote("ens", None, "champion", tracking_uri)
+    uri = promote("ens", None, "champion", tracking_uri).uri
     data = multiclass.load_data(DataRequest(seed=1))
     rows = pd.DataFrame(data.raw.x_test, columns=data.feature_names)
     labels = np.asarray(data.classes, dtype=object)[data.y_test.numpy()]

@@ -80,7 +80,8 @@ def test_the_report_is_on_the_parent_run(sweep, capsys):
 
 def test_promote_load_by_alias_predicts_what_the_trial_measured(sweep):
     folder, uri, client, parent = sweep
-    assert promote(SWEEP, None, "champion", uri) == "models:/hpo-binary@champion"
+    promoted = promote(SWEEP, None, "champion", uri)
+    assert promoted.uri == "models:/hpo-binary@champion" and promoted.version == "1"
     mlflow.set_tracking_uri(uri)
     model = mlflow.pyfunc.load_model("models:/hpo-binary@champion")
     rows, labels = held_out(folder)

@@ -107,3 +107,12 @@ def test_the_installed_command_prints_no_traceback(workdir):
     assert done.returncode == 2
     assert done.stderr.startswith("error: ") and "Traceback" not in done.stderr
     assert len(done.stderr.strip().splitlines()) == 1
+
+
+def test_help_lists_the_tasks_and_examples_without_importing_torch_or_ray():
+    done = subprocess.run([sys.executable, "-X", "importtime", "-m", "pipelines.cli.commands", "run", "--help"],
+                          capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0 and "one of binary, multiclass, regression" in done.stdout
+    assert "examples:" in done.stdout and "hpo run cnn --data photos/" in done.stdout
+    imported = {line.split("|")[-1].strip().split(".")[0] for line in done.stderr.splitlines() if "|" in line}
+    assert not imported & {"torch", "ray", "mlflow", "sklearn"}, imported & {"torch", "ray", "mlflow", "sklearn"}

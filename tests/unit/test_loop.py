@@ -35,6 +35,21 @@ def test_the_best_epoch_follows_the_objective_and_reports_its_other_metrics(data
     best = max(io.results, key=lambda r: r["val_f1"])  # the first epoch of the highest F1
     assert last["best_epoch"] == best["epoch"] and last["best_val_f1"] == best["val_f1"]
     assert last["best_val_loss"] == best["val_loss"] and last["best_val_acc"] == best["val_acc"]
+    assert last["best_epoch"] != min(io.results, key=lambda r: r["val_loss"])["epoch"]  # not val_loss's best
+
+
+def test_a_checkpoint_saved_before_the_objective_existed_goes_on(data):
+    crashed = MemoryIO()
+    binary.TASK.train({**CONFIG, "epochs": 3}, data, crashed)
+    progress = crashed.state["progress"]
+    best = progress.pop("best_score")
+    del progress["best"]
+    progress["best_val_loss"] = best  # how the loop kept it before --metric
+    progress["last_report"]["final"] = False  # as if it had been cut short after epoch 3 of 6
+    resumed = MemoryIO(state=crashed.state)
+    binary.TASK.train(CONFIG, data, resumed)
+    assert [r["epoch"] for r in resumed.results] == [4, 5, 6]
+    assert resumed.results[-1]["best_val_loss"] <= best
 
 
 def test_patience_ends_a_trial_that_stops_improving(data):

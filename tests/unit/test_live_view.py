@@ -1,0 +1,57 @@
+"""The live line: counts that add up, a retried trial not counted done, the time left, one name per trial."""
+import io
+import time
+from types import SimpleNamespace
+
+from pipelines.reporting.live_view import LiveView, duration
+
+
+def trial(trial_id, status="RUNNING", final=True):
+    return SimpleNamespace(trial_id=trial_id, status=status,
+                           last_result={"final": final, "epoch": 3, "best_val_loss": 0.5})
+
+
+def view(total=4, **kwargs):
+    return LiveView(total, ("val_acc",), {"a": 0, "b": 1, "c": 2, "d": 3}.get, stream=io.StringIO(), **kwargs)
+
+
+def test_counts_add_up_even_when_tune_still_shows_ended_trials_running():
+    live = view()
+    trials = [trial(t) for t in "abcd"]
+    live.on_step_end(0, trials)
+    assert "trials 0/4 done" in live.line() and "4 running" in live.line()
+    for t in trials[:3]:  # ended between two steps: the running count is from the step before
+        live.on_trial_complete(0, trials, t)
+    assert "trials 3/4 done" in live.line() and "1 running" in live.line()
+
+
+def test_a_trial_retried_after_an_error_is_not_done():
+    live = view()
+    failing = trial("a")
+    live.on_trial_error(0, [failing], failing)
+    assert "trials 1/4 done" in live.line()
+    live.on_trial_start(0, [failing], failing)
+    assert "trials 0/4 done" in live.line()
+
+
+def test_time_left_from_the_rate_so_far_and_the_time_budget():
+    live = view()
+    trials = [trial(t) for t in "abcd"]
+    assert "left" not in live.line()  # nothing finished yet: no estimate
+    live.started = time.monotonic() - 60
+    for t in trials[:2]:
+        live.on_trial_complete(0, trials, t)
+    assert "~1m00s left" in live.line()  # 2 of 4 in a minute
+    budgeted = view(time_budget=90)
+    budgeted.started = time.monotonic() - 60
+    assert "~30s left" in budgeted.line()  # none finished yet, but the budget ends in 30 s
+
+
+def test_the_best_so_far_is_named_like_everywhere_else():
+    live = view()
+    live.on_trial_result(0, [], trial("c"), {"best_val_loss": 0.25, "best_val_acc": 0.875})
+    assert "best val_loss 0.25 (trial-002, val_acc 0.875)" in live.line()
+
+
+def test_durations_read_like_a_clock():
+    assert [duration(s) for s in (45, 190, 3720)] == ["45s", "3m10s", "1h02m"]
