@@ -1,8 +1,8 @@
 """The one place that maps task names to their trainable and default search space.
 
-Adding a task: write trainables/NAME.py (with a TASK), search_spaces/NAME.py (with define), add one
-line below, and list the task in the README. The task modules (torch and all) are imported the first
-time TASKS is read, so that help and usage errors answer at once.
+Adding a task: write trainables/NAME.py (with a TASK), search_spaces/NAME.py (with define), add NAME to
+TASK_NAMES below, and list the task in the README. A task's modules (torch and all) are imported when it is
+first asked for, so that help and usage errors answer at once.
 """
 from __future__ import annotations
 
@@ -28,20 +28,21 @@ def registered(name: str) -> Registered:
     return Registered(trainable.TASK, space.define, getattr(space, "FIRST_TRIAL", None))
 
 
-def tasks() -> dict[str, Registered]:
-    """Every task, imported the first time; then an ordinary module global (tests replace entries in it)."""
-    if "TASKS" not in globals():
-        globals()["TASKS"] = {name: registered(name) for name in TASK_NAMES}
-    return globals()["TASKS"]
+_loaded: dict[str, Registered] = {}   # by name, imported on first use
 
 
 def __getattr__(attribute: str):
-    if attribute == "TASKS":
-        return tasks()
+    if attribute == "TASKS":  # every task; then an ordinary module global (tests replace entries in it)
+        for name in TASK_NAMES:
+            get(name)
+        globals()["TASKS"] = _loaded
+        return _loaded
     raise AttributeError(f"module {__name__!r} has no attribute {attribute!r}")
 
 
 def get(name: str) -> Registered:
     if name not in TASK_NAMES:
         raise UsageError(f"Unknown task {name!r}; choose one of {', '.join(TASK_NAMES)}.")
-    return tasks()[name]
+    if name not in _loaded:
+        _loaded[name] = registered(name)
+    return _loaded[name]

@@ -7,7 +7,6 @@ import math
 from dataclasses import dataclass
 
 import numpy as np
-from sklearn import metrics as sk
 
 # Which way each metric is better, by its name without the split prefix (what `--metric` may name).
 HIGHER_IS_BETTER = {"acc", "precision", "recall", "f1", "auc", "r2"}
@@ -52,6 +51,8 @@ class Objective:
 def classification_scores(split: str, y: np.ndarray, proba: np.ndarray) -> dict:
     """y: class indices (n,); proba: class probabilities (n, classes). Macro averages over the classes,
     one-vs-rest ROC AUC for more than two; AUC is NaN when the split lacks a class."""
+    from sklearn import metrics as sk  # here: scikit-learn's import (a second) would slow every command down
+
     y, proba = np.asarray(y), np.asarray(proba, dtype=np.float64)
     if not np.isfinite(proba).all():  # a diverged model: the loop ends the trial on the non-finite loss
         return {f"{split}_{k}": float("nan") for k in CLASSIFICATION}
@@ -78,6 +79,7 @@ def classification_scores(split: str, y: np.ndarray, proba: np.ndarray) -> dict:
 
 def regression_scores(split: str, y: np.ndarray, prediction: np.ndarray, y_std: float) -> dict:
     """y and prediction on the standardised scale; loss is the MSE there, RMSE and MAE in the target's units."""
+    from sklearn import metrics as sk
     y, prediction = np.asarray(y, dtype=np.float64), np.asarray(prediction, dtype=np.float64)
     if not np.isfinite(prediction).all():
         return {f"{split}_{k}": float("nan") for k in REGRESSION}
