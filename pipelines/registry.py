@@ -1,7 +1,7 @@
 """The one place that maps task names to their trainable and default search space.
 
-Adding a task: write trainables/NAME.py (with a TASK), search_spaces/NAME.py (with define), add NAME to
-TASK_NAMES below, and list the task in the README. A task's modules (torch and all) are imported when it is
+Adding a task: write trainables/NAME.py (with a TASK built from its card), search_spaces/NAME.py (with
+define), add its card (one line) to trainables/catalog.py, and list the task in the README. A task's modules (torch and all) are imported when it is
 first asked for, so that help and usage errors answer at once.
 """
 from __future__ import annotations
@@ -11,9 +11,10 @@ from dataclasses import dataclass
 from typing import Callable
 
 from pipelines.errors import UsageError
+from trainables.catalog import CARDS
 
 # trainables/NAME.py has its TASK, search_spaces/NAME.py its define (and FIRST_TRIAL where it has one)
-TASK_NAMES = ("binary", "multiclass", "regression", "rnn", "cnn", "bigram", "transformer")
+TASK_NAMES = tuple(CARDS)
 
 
 @dataclass(frozen=True)

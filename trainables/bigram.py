@@ -8,8 +8,9 @@ of the characters in its batch.
 from torch import nn
 
 from trainables import baselines, language
+from trainables.catalog import card
 from trainables.task import DataRequest, Task
-from trainables.text_data import DEFAULT_DESCRIPTION, TextData, load_text
+from trainables.text_data import TextData, load_text
 
 
 class BigramLM(nn.Module):
@@ -34,8 +35,7 @@ def build_model(config: dict, data: TextData) -> nn.Module:
     return BigramLM(data.vocab_size, sparse=config["optimizer"] == "SparseAdam")
 
 
-TASK = Task(name="bigram", default_data=DEFAULT_DESCRIPTION,
-            metrics=("val_ppl",), load_data=load_data, build_model=build_model,
+TASK = Task(**card("bigram"), load_data=load_data, build_model=build_model,
             train=language.make_train(build_model, context_of=lambda config: 1), evaluate=language.evaluate,
             make_predictor=language.make_predictor, read_raw=language.read_raw,
             summarize_best=language.summarize_best, baselines=baselines.count_bigram)

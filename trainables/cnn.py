@@ -23,17 +23,11 @@ from torch import nn
 
 from pipelines.errors import DataError
 from trainables import baselines
-from trainables.image_data import (
-    ImageData,
-    image_files,
-    image_folds,
-    image_pixels,
-    load_images,
-    merge_validation,
-    open_image,
-)
+from trainables.catalog import card
+from trainables.image_data import (ImageData, image_files, image_folds, image_pixels, load_images, merge_validation,
+                                   open_image)
 from trainables.loop import evaluate_with, make_train
-from trainables.metrics import CLASSIFICATION_METRICS, classification_scores
+from trainables.metrics import classification_scores
 from trainables.mlp import build_mlp, layer_widths
 from trainables.task import DataRequest, Task, served_strings
 
@@ -164,7 +158,6 @@ def read_raw(path: str) -> list[str]:
     return [str(f) for f in files]
 
 
-TASK = Task(name="cnn", default_data="scikit-learn digits (1797 images, 8x8, 10 classes)",
-            metrics=CLASSIFICATION_METRICS, load_data=load_data, build_model=build_model, train=train,
+TASK = Task(**card("cnn"), load_data=load_data, build_model=build_model, train=train,
             evaluate=evaluate, make_predictor=make_predictor, read_raw=read_raw, baselines=baselines.pixels,
             outputs=outputs, score=score, merge_validation=merge_validation, cross_validate=image_folds)

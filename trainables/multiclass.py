@@ -7,9 +7,10 @@ import torch
 from torch import nn
 
 from trainables import baselines
+from trainables.catalog import card
 from trainables.folds import DEFAULT_FOLDS
 from trainables.loop import evaluate_with, make_train
-from trainables.metrics import CLASSIFICATION_METRICS, classification_scores
+from trainables.metrics import classification_scores
 from trainables.tabular import build_tabular_mlp, split
 from trainables.tabular_data import TabularData, cross_validation_folds, load_tabular, merge_validation, sklearn_builtin
 from trainables.tabular_serving import make_predictor, read_raw
@@ -43,8 +44,7 @@ def score(split_name: str, probabilities: np.ndarray, data: TabularData) -> dict
 evaluate = evaluate_with(outputs, score)
 
 
-TASK = Task(name="multiclass", default_data="scikit-learn iris (150 rows, 4 features, 3 classes)",
-            metrics=CLASSIFICATION_METRICS, load_data=load_data, build_model=build_model,
+TASK = Task(**card("multiclass"), load_data=load_data, build_model=build_model,
             train=make_train(build_model, make_loss, evaluate), evaluate=evaluate,
             make_predictor=make_predictor, read_raw=read_raw, baselines=baselines.tabular,
             outputs=outputs, score=score, merge_validation=merge_validation,

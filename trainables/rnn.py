@@ -16,6 +16,7 @@ import torch
 from torch import nn
 
 from pipelines.errors import DataError
+from trainables.catalog import card
 from trainables.loop import Member, fit, in_memory, prepare_trial
 from trainables.series_data import SeriesData, load_series, read_table, series_values, without_trailing_gaps
 from trainables.task import DataRequest, Task
@@ -152,6 +153,5 @@ def read_raw(path: str) -> pd.DataFrame:
     return rows
 
 
-TASK = Task(name="rnn", default_data="generated noisy sine (2000 steps, noise variance 0.01)",
-            metrics=("val_rmse",), load_data=load_data, build_model=build_model, train=train,
+TASK = Task(**card("rnn"), load_data=load_data, build_model=build_model, train=train,
             evaluate=evaluate, make_predictor=make_predictor, read_raw=read_raw, baselines=last_value)

@@ -20,7 +20,6 @@ from pipelines.errors import DataError
 
 TRAIN_FRACTION = 0.9   # the rest, the text's tail, is halved into validation and test
 DEFAULT_SOURCE = "pydoc_data.topics"
-DEFAULT_DESCRIPTION = "CPython documentation topics (pydoc_data.topics, ~465k chars)"
 
 
 @dataclass

@@ -9,8 +9,9 @@ import torch
 from torch import nn
 
 from trainables import baselines, language
+from trainables.catalog import card
 from trainables.task import DataRequest, Task
-from trainables.text_data import DEFAULT_DESCRIPTION, TextData, load_text
+from trainables.text_data import TextData, load_text
 
 MAX_CONTEXT = 512  # the longest context_length a space may ask for; the data must hold such a window
 
@@ -76,8 +77,7 @@ def build_model(config: dict, data: TextData) -> nn.Module:
                            dropout=float(config.get("dropout", 0.0)))
 
 
-TASK = Task(name="transformer", default_data=DEFAULT_DESCRIPTION,
-            metrics=("val_ppl",), load_data=load_data, build_model=build_model,
+TASK = Task(**card("transformer"), load_data=load_data, build_model=build_model,
             train=language.make_train(build_model, context_of=lambda config: int(config["context_length"])),
             evaluate=language.evaluate, make_predictor=language.make_predictor, read_raw=language.read_raw,
             summarize_best=language.summarize_best, baselines=baselines.count_bigram)

@@ -13,12 +13,15 @@ from pipelines.errors import InputError, UsageError
 
 
 def cmd_tasks(args) -> int:
-    from pipelines.registry import TASKS
+    from pipelines.registry import TASK_NAMES
     from pipelines.reporting.tables import format_table
-    from trainables.metrics import mode_of
+    from trainables.catalog import card
+    from trainables.metrics import Objective
 
-    rows = [[name, r.task.default_data, f"{r.task.metric} ({mode_of(r.task.metric)})", ", ".join(r.task.metrics)]
-            for name, r in TASKS.items()]
+    objective = Objective()  # every task's default; --metric picks another
+    cards = [card(name) for name in TASK_NAMES]
+    rows = [[c["name"], c["default_data"], f"{objective.metric} ({objective.mode})", ", ".join(c["metrics"])]
+            for c in cards]
     print(format_table(["task", "default data", "objective", "also reported (each may be the --metric)"], rows))
     return 0
 

@@ -109,6 +109,15 @@ def test_the_installed_command_prints_no_traceback(workdir):
     assert len(done.stderr.strip().splitlines()) == 1
 
 
+def test_the_task_list_answers_without_importing_torch_or_ray():
+    done = subprocess.run([sys.executable, "-X", "importtime", "-m", "pipelines.cli.commands", "tasks"],
+                          capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0 and done.stdout.splitlines()[2].split()[:2] == ["binary", "scikit-learn"]
+    assert len(done.stdout.splitlines()) == 2 + 7
+    imported = {line.split("|")[-1].strip().split(".")[0] for line in done.stderr.splitlines() if "|" in line}
+    assert not imported & {"torch", "ray", "mlflow", "sklearn"}, imported & {"torch", "ray", "mlflow", "sklearn"}
+
+
 def test_help_lists_the_tasks_and_examples_without_importing_torch_or_ray():
     done = subprocess.run([sys.executable, "-X", "importtime", "-m", "pipelines.cli.commands", "run", "--help"],
                           capture_output=True, text=True, timeout=60)

@@ -7,6 +7,7 @@ import torch
 
 from pipelines.registry import TASKS
 from search_spaces.space import Space
+from trainables.catalog import card
 from trainables.device import CPU, Device
 from trainables.reporting import MemoryIO
 from trainables.task import DataRequest
@@ -35,6 +36,7 @@ def test_short_training_reports_the_task_metrics(name, device, one_thread):
     registered = TASKS[name]
     task = registered.task
     assert task.name == name and task.metric == "val_loss"
+    assert {k: getattr(task, k) for k in card(name)} == card(name)  # what `hpo tasks` lists of it
     data = task.load_data(DataRequest(seed=0))
     study = optuna.create_study(sampler=optuna.samplers.RandomSampler(seed=0))
     config = registered.define_space(Space(study.ask(), caps=SMALL))
