@@ -41,9 +41,13 @@ def __getattr__(attribute: str):
     raise AttributeError(f"module {__name__!r} has no attribute {attribute!r}")
 
 
-def get(name: str) -> Registered:
+def check(name: str) -> None:
     if name not in TASK_NAMES:
         raise UsageError(f"Unknown task {name!r}; choose one of {', '.join(TASK_NAMES)}.")
+
+
+def get(name: str) -> Registered:
+    check(name)
     if name not in _loaded:
         _loaded[name] = registered(name)
     return _loaded[name]

@@ -2,9 +2,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import TYPE_CHECKING, Any, Callable
 
-from torch import nn
+if TYPE_CHECKING:  # annotations only: the engine reads tasks' cards and requests without importing torch
+    from torch import nn
 
 
 @dataclass(frozen=True)

@@ -27,11 +27,14 @@ def cmd_tasks(args) -> int:
 
 
 def cmd_run(args) -> int:
+    from pipelines.engine.prepare import prepare
     from pipelines.engine.settings import SweepSettings
-    from pipelines.engine.sweep import run_sweep
 
     settings = SweepSettings(**{k: v for k, v in vars(args).items() if k != "command"})
-    return conclude(run_sweep(settings))
+    prepared = prepare(settings)  # bad input answers before Ray and the engine are imported (seconds)
+    from pipelines.engine.sweep import run_sweep
+
+    return conclude(run_sweep(settings, prepared=prepared))
 
 
 def cmd_resume(args) -> int:

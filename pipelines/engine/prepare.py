@@ -40,8 +40,9 @@ class PreparedSweep:
 
 
 def prepare(settings: SweepSettings, new_sweep: bool = True) -> PreparedSweep:
+    registry.check(settings.task)
+    settings = check_settings(settings, new_sweep)  # before the task's modules load (torch: seconds)
     registered = registry.get(settings.task)
-    settings = check_settings(settings, new_sweep)
     objective = objective_of(settings.metric, registered.task)
     overrides = load_space_file(settings.space) if settings.space else {}
     caps = {"epochs": settings.max_epochs} if settings.max_epochs else {}

@@ -7,7 +7,7 @@ import time
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
-from pipelines.errors import UsageError
+from pipelines.errors import DataError, UsageError
 
 SEARCHES = ("tpe", "random")
 SCHEDULERS = ("asha", "fifo")
@@ -78,6 +78,8 @@ def check_settings(s: SweepSettings, new_sweep: bool = True) -> SweepSettings:
         raise UsageError(f"The --scheduler must be one of {', '.join(SCHEDULERS)}, got {s.scheduler!r}.")
     if s.target is not None and s.data is None:
         raise UsageError("--target names a column of --data; give --data FILE too.")
+    if s.data is not None and not Path(s.data).expanduser().exists():  # before the task's modules load (torch)
+        raise DataError(f"The --data '{s.data}' does not exist.")
     name = s.name or f"{s.task}-{time.strftime('%Y%m%d-%H%M%S')}"
     check_name(name)
     if s.storage and "://" in s.storage:

@@ -44,9 +44,10 @@ def _set_up_tracking(tracking_uri: str, write: bool, out: dict) -> None:
         out["error"] = exc
 
 
-def run_sweep(settings: SweepSettings, echo=print) -> SweepOutcome:
+def run_sweep(settings: SweepSettings, echo=print, prepared: PreparedSweep | None = None) -> SweepOutcome:
+    """A new sweep from its settings (or from them already prepared: checked, data loaded)."""
     configure_environment()
-    prepared = prepare(settings)
+    prepared = prepared or prepare(settings)
     s = prepared.settings
     # The store may be written before Ray has started only where Ray cannot reject the input: a new
     # local Ray always has the one CPU a trial asks for by default. Otherwise only the imports overlap.

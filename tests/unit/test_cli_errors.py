@@ -8,6 +8,8 @@ import pytest
 
 from pipelines.cli.commands import main
 
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
 
 @pytest.fixture
 def workdir(tmp_path, monkeypatch):
@@ -109,19 +111,29 @@ def test_the_installed_command_prints_no_traceback(workdir):
     assert len(done.stderr.strip().splitlines()) == 1
 
 
+HEAVY = {"torch", "ray", "mlflow", "sklearn"}  # seconds each to import
+
+
+def imports_of(argv, cwd=None):
+    done = subprocess.run([sys.executable, "-X", "importtime", "-m", "pipelines.cli.commands", *argv], cwd=cwd,
+                          capture_output=True, text=True, timeout=60, env={**os.environ, "PYTHONPATH": ROOT})
+    return done, {line.split("|")[-1].strip().split(".")[0] for line in done.stderr.splitlines() if "|" in line}
+
+
 def test_the_task_list_answers_without_importing_torch_or_ray():
-    done = subprocess.run([sys.executable, "-X", "importtime", "-m", "pipelines.cli.commands", "tasks"],
-                          capture_output=True, text=True, timeout=60)
+    done, imported = imports_of(["tasks"])
     assert done.returncode == 0 and done.stdout.splitlines()[2].split()[:2] == ["binary", "scikit-learn"]
-    assert len(done.stdout.splitlines()) == 2 + 7
-    imported = {line.split("|")[-1].strip().split(".")[0] for line in done.stderr.splitlines() if "|" in line}
-    assert not imported & {"torch", "ray", "mlflow", "sklearn"}, imported & {"torch", "ray", "mlflow", "sklearn"}
+    assert len(done.stdout.splitlines()) == 2 + 7 and not imported & HEAVY, imported & HEAVY
 
 
 def test_help_lists_the_tasks_and_examples_without_importing_torch_or_ray():
-    done = subprocess.run([sys.executable, "-X", "importtime", "-m", "pipelines.cli.commands", "run", "--help"],
-                          capture_output=True, text=True, timeout=60)
+    done, imported = imports_of(["run", "--help"])
     assert done.returncode == 0 and "one of binary, multiclass, regression" in done.stdout
     assert "examples:" in done.stdout and "hpo run cnn --data photos/" in done.stdout
-    imported = {line.split("|")[-1].strip().split(".")[0] for line in done.stderr.splitlines() if "|" in line}
-    assert not imported & {"torch", "ray", "mlflow", "sklearn"}, imported & {"torch", "ray", "mlflow", "sklearn"}
+    assert not imported & HEAVY, imported & HEAVY
+
+
+def test_bad_flags_and_missing_data_answer_before_torch_or_ray_load(tmp_path):
+    for argv in (["run", "binary", "--trials", "0"], ["run", "binary", "--data", "missing.csv", "--target", "y"]):
+        done, imported = imports_of(argv, cwd=tmp_path)
+        assert done.returncode == 2 and "\nerror: " in done.stderr and not imported & HEAVY, argv
