@@ -12,6 +12,7 @@ from trainables.metrics import Objective
 
 TTY_REFRESH_SECONDS = 0.5    # how often the live line is redrawn on a terminal
 LOG_REFRESH_SECONDS = 15.0   # without a terminal, a line this often (and one per finished trial)
+RUNNING_SHOWN = 4            # running trials whose epoch the line shows
 LINE_METRICS = 2             # of a task's metrics, the first this many follow the best value on the line
 
 
@@ -31,6 +32,7 @@ class LiveView(Callback):
         self.last_draw = 0.0
         self.outcomes: dict[str, str] = {}     # trial id -> completed / early_stopped / failed
         self.done_before = 0                   # trials a resumed sweep had finished before this run
+        self.epochs: dict[str, tuple[int, int]] = {}  # running trial id -> (its last epoch, its epochs)
         self.running = 0
         self.best: tuple[float, str, dict] | None = None
 
@@ -43,7 +45,7 @@ class LiveView(Callback):
 
     def __setstate__(self, state):
         # Unpickled when a sweep is resumed; one saved before --metric ranked by val_loss.
-        self.__dict__.update({"objective": Objective(), "time_budget": None, **state})
+        self.__dict__.update({"objective": Objective(), "time_budget": None, "epochs": {}, **state})
         self.started = time.monotonic()  # this run's clock: the time left is this run's
         self.done_before = len(self.outcomes)
 
@@ -51,16 +53,20 @@ class LiveView(Callback):
         self.outcomes.pop(trial.trial_id, None)  # retried after an error: not done after all
 
     def on_trial_result(self, iteration, trials, trial, result, **info):
+        if "epoch" in result:
+            self.epochs[trial.trial_id] = (int(result["epoch"]), int(trial.config.get("epochs", 0) or 0))
         value = result.get(self.objective.best)
         if isinstance(value, float) and math.isfinite(value) and (
                 self.best is None or self.objective.loss(value) < self.objective.loss(self.best[0])):
             self.best = (value, trial.trial_id, result)
 
     def on_trial_complete(self, iteration, trials, trial, **info):
+        self.epochs.pop(trial.trial_id, None)
         self.outcomes[trial.trial_id] = outcome_of(trial.last_result)
         self.draw(force=not self.tty)
 
     def on_trial_error(self, iteration, trials, trial, **info):
+        self.epochs.pop(trial.trial_id, None)
         self.outcomes[trial.trial_id] = "failed"
         self.draw(force=not self.tty)
 
@@ -84,6 +90,9 @@ class LiveView(Callback):
         left = self.time_left(elapsed)
         if left is not None:
             text += f", ~{duration(left)} left"
+        if self.epochs:  # how far the running trials are: the line moves while long trials run
+            text += " (epochs " + ", ".join(f"{done}/{of}" if of else str(done)
+                                            for done, of in list(self.epochs.values())[:RUNNING_SHOWN]) + ")"
         if self.best is not None:
             value, trial_id, result = self.best
             number = self.number_of(trial_id)

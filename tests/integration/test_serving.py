@@ -70,6 +70,7 @@ def test_the_report_is_on_the_parent_run(sweep, capsys):
     local = client.download_artifacts(parent.info.run_id, "", str(folder / "report"))
     page = open(os.path.join(local, "sweep_report.html")).read()
     assert page.count("<img") == 4 and "data:image/png;base64," in page and SWEEP in page
+    assert f"best trial-{int(parent.data.tags['hpo.best_trial']):03d}:" in page  # named as everywhere else
     table = list(csv.reader(open(os.path.join(local, "leaderboard.csv"))))
     assert table[0][:3] == ["trial", "status", "best val loss".replace(" loss", "_loss")] and len(table) == 1 + 3
     # `hpo best` prints the same leaderboard: the same trials in the same order

@@ -7,7 +7,7 @@ from pipelines.reporting.live_view import LiveView, duration
 
 
 def trial(trial_id, status="RUNNING", final=True):
-    return SimpleNamespace(trial_id=trial_id, status=status,
+    return SimpleNamespace(trial_id=trial_id, status=status, config={"epochs": 40},
                            last_result={"final": final, "epoch": 3, "best_val_loss": 0.5})
 
 
@@ -51,6 +51,17 @@ def test_the_best_so_far_is_named_like_everywhere_else():
     live = view()
     live.on_trial_result(0, [], trial("c"), {"best_val_loss": 0.25, "best_val_acc": 0.875})
     assert "best val_loss 0.25 (trial-002, val_acc 0.875)" in live.line()
+
+
+def test_the_line_moves_with_the_running_trials_epochs():
+    live = view()
+    long, other = trial("a"), trial("b")
+    live.on_trial_result(0, [], long, {"epoch": 7})
+    live.on_trial_result(0, [], other, {"epoch": 2})
+    assert "(epochs 7/40, 2/40)" in live.line()
+    live.on_trial_result(0, [], long, {"epoch": 8})
+    live.on_trial_complete(0, [], other)
+    assert "(epochs 8/40)" in live.line()
 
 
 def test_durations_read_like_a_clock():
