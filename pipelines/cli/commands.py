@@ -45,12 +45,13 @@ def cmd_resume(args) -> int:
 
 def conclude(outcome) -> int:
     """Print a finished sweep's summary; the exit status says how it ended."""
+    from pipelines.reporting.next_steps import resume_command
     from pipelines.reporting.summary import print_summary
 
     print_summary(outcome)
     if outcome.interrupted:
-        print(f"error: interrupted; the sweep's state is saved: continue it with 'hpo resume {outcome.name}'",
-              file=sys.stderr)
+        print(f"error: interrupted; the sweep's state is saved: continue it with "
+              f"{resume_command(outcome.name, outcome.sweep_dir)}", file=sys.stderr)
         return 130
     if outcome.best is None:
         print(f"error: every trial of sweep {outcome.name!r} failed; see the hpo.error tags of its runs",

@@ -47,9 +47,9 @@ class SweepSettings:
 
 
 def check_settings(s: SweepSettings, new_sweep: bool = True) -> SweepSettings:
-    """Raise UsageError for a value no sweep can use; return the settings with the sweep's name and
-    storage folder filled in. A new sweep must not take the name of one in the storage folder; a
-    resumed one is that one."""
+    """Raise UsageError for a value no sweep can use (DataError for a --data that is not there); return the
+    settings with the sweep's name and storage folder filled in. A new sweep must not take the name of one
+    in the storage folder; a resumed one is that one."""
     def positive(flag: str, value, integer: bool = True, allow_zero: bool = False):
         if value is None:
             return
@@ -78,8 +78,9 @@ def check_settings(s: SweepSettings, new_sweep: bool = True) -> SweepSettings:
         raise UsageError(f"The --scheduler must be one of {', '.join(SCHEDULERS)}, got {s.scheduler!r}.")
     if s.target is not None and s.data is None:
         raise UsageError("--target names a column of --data; give --data FILE too.")
-    if s.data is not None and not Path(s.data).expanduser().exists():  # before the task's modules load (torch)
-        raise DataError(f"The --data '{s.data}' does not exist.")
+    if s.data is not None and not Path(s.data).exists():  # before the task's modules load (torch)
+        raise DataError(f"The --data '{s.data}' does not exist." if new_sweep else
+                        f"The data the sweep ran on, '{s.data}', does not exist any more; put it back to resume.")
     name = s.name or f"{s.task}-{time.strftime('%Y%m%d-%H%M%S')}"
     check_name(name)
     if s.storage and "://" in s.storage:

@@ -157,6 +157,7 @@ def resume_sweep(name: str, storage: str | None, tracking_uri: str | None, trial
     for callback in callbacks:
         if isinstance(callback, LiveView):
             callback.total = s.trials
+            callback.time_budget = None  # Tune restores what was left of it; the rate of this run says the rest
     outcome = SweepOutcome(name, s.task, sweep_dir, s.tracking_uri, parent_id, parent.info.experiment_id,
                            objective=prepared.objective)
     return drive(tuner, searcher, client, outcome, prepared)

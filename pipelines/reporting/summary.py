@@ -3,12 +3,12 @@ from __future__ import annotations
 
 import math
 
-from pipelines import registry
 from pipelines.engine.outcomes import trial_label
 from pipelines.reporting.next_steps import after_sweep
 from pipelines.reporting.tables import CONFIG_COLUMNS, format_table, leaderboard_table, shown
 from pipelines.tracking.runs import find_sweep, leaderboard, objective_of
 from pipelines.tracking.store import client_for, resolve_tracking_uri
+from trainables.catalog import CARDS
 from trainables.metrics import Objective, mode_of
 
 SHOWN_METRICS = 2   # of a task's metrics, the first this many get a column in the summary table
@@ -58,7 +58,7 @@ def print_leaderboard(name: str, top: int, tracking_uri: str | None) -> None:
     rows = leaderboard(client, parent)[:top]
     columns = [c for c in CONFIG_COLUMNS if any(c in r["params"] for r in rows)]
     task_name = parent.data.tags.get("hpo.task", "")
-    metric_names = list(registry.TASKS[task_name].task.metrics[:SHOWN_METRICS]) if task_name in registry.TASKS else None
+    metric_names = list(task_metrics(task_name)[:SHOWN_METRICS]) or None
     print(format_table(*leaderboard_table(rows, columns, metric_names, objective_of(parent))))
     print_against_baselines(parent.data.metrics, task_name, objective_of(parent))
 
@@ -71,11 +71,14 @@ def print_against_baselines(metrics: dict, task_name: str, objective: Objective 
         print("\n".join(f"  {line}" for line in comparison))
 
 
+def task_metrics(task_name: str) -> tuple[str, ...]:
+    """What the task reports besides val_loss, from its card (no task module imported); () if unknown."""
+    return CARDS[task_name][1] if task_name in CARDS else ()
+
+
 def headline_metrics(task_name: str, objective: Objective = Objective()) -> tuple[str, ...]:
     """The test metrics a sweep's model is judged by: the loss, the task's first metric and the objective's."""
-    task = registry.TASKS[task_name].task if task_name in registry.TASKS else None
-    first = task.metrics[0] if task and task.metrics else "val_loss"
-    names = ("val_loss", first, objective.metric)
+    names = ("val_loss", *task_metrics(task_name)[:1], objective.metric)
     return tuple(dict.fromkeys(name.replace("val_", "test_", 1) for name in names))
 
 

@@ -32,7 +32,7 @@ from pipelines.reporting.plots import (
     save,
 )
 from pipelines.reporting.summary import against_baselines
-from pipelines.reporting.tables import leaderboard_table
+from pipelines.reporting.tables import leaderboard_table, shown
 from pipelines.tracking.runs import best_trial_name, leaderboard
 
 log = logging.getLogger(__name__)
@@ -92,7 +92,7 @@ def load_study(outcome):
 def page(outcome, parent, sections, headers: list[str], table: list[list]) -> str:
     """One HTML file with no outside references: images inline as base64."""
     def cell(value) -> str:
-        return html.escape(f"{value:.4g}" if isinstance(value, float) else "" if value is None else str(value))
+        return html.escape(shown(value))
 
     best = {k: v for k, v in parent.data.metrics.items() if k.startswith(("best_", "test_"))}
     parts = [f"<h1>Sweep {html.escape(outcome.name)}</h1>",

@@ -1,19 +1,21 @@
 """Plain text tables, and the leaderboard of a sweep as the terminal, leaderboard.csv and the report show it."""
 from __future__ import annotations
 
+import re
+
 from trainables.metrics import Objective
 
 CONFIG_COLUMNS = ("lr", "optimizer", "batch_size", "n_layers", "epochs")  # shown when a task has them
 
 
+FLOAT_TEXT = re.compile(r"[+-]?(\d+\.\d*|\.\d+|\d+(?=[eE]))([eE][+-]?\d+)?")  # 0.0146, 1e-05; not 32, not ids
+
+
 def shown(value):
     """A value as a table shows it: a float to 4 significant digits (also one MLflow kept as a string, like
     a param's 0.014610481054746523)."""
-    if isinstance(value, str) and any(c in value for c in ".eE"):
-        try:
-            value = float(value)
-        except ValueError:
-            return value
+    if isinstance(value, str) and FLOAT_TEXT.fullmatch(value):
+        value = float(value)
     return f"{value:.4g}" if isinstance(value, float) else "" if value is None else str(value)
 
 

@@ -6,6 +6,9 @@ from trainables.metrics import Objective
 def test_floats_are_shown_short_also_when_mlflow_kept_them_as_strings():
     assert [shown(v) for v in ("0.014610481054746523", "1e-05", "32", "Adam", None, 0.97123)] == \
         ["0.01461", "1e-05", "32", "Adam", "", "0.9712"]
+    # names that float() would take, or that only look like numbers, stay as they are
+    assert [shown(v) for v in ("3e456_00002", "trial-1e5", "v1.2", "nan", "inf", "1_000")] == \
+        ["3e456_00002", "trial-1e5", "v1.2", "nan", "inf", "1_000"]
 
 
 def test_the_leaderboard_shows_each_trials_metrics_at_its_best_epoch():
