@@ -3,7 +3,8 @@
     python -m benchmarks.cli_latency [--repeats 5] [--before CHECKOUT]
 
 Each command is the installed `hpo` in an empty folder, whole-process wall time, interleaved, median of
-the repeats; --before times another checkout's code the same way, interleaved. These are what a person waits for before any sweep starts.
+the repeats; --before times another checkout's code the same way, interleaved. These are what a person
+waits for before any sweep starts.
 """
 from __future__ import annotations
 
