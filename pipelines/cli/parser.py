@@ -10,6 +10,8 @@ DATA_HELP = ("your data: a CSV (binary, multiclass, regression; rnn: the --targe
              "with one subfolder of images per class (cnn), a text file (bigram, transformer)")
 DATASET_HELP = ("a named data set besides the default: california_housing (regression); mnist, fashion_mnist, "
                 "cifar10 (cnn)")
+METRIC_HELP = ("the validation metric trials are ranked by, e.g. val_f1, val_auc, val_rmse (default val_loss; "
+               "higher is better for acc, precision, recall, f1, auc, r2); `hpo tasks` lists each task's")
 RUN_EXAMPLES = """examples:
   hpo run binary                                    20 trials on scikit-learn's breast cancer set
   hpo run multiclass --data t.csv --target species  your table: text labels, numeric feature columns
@@ -82,10 +84,7 @@ def build_parser() -> argparse.ArgumentParser:
                      help="K-fold cross-validation of each trial on train+val (K >= 2; 0: the single validation "
                           "split; default 5 folds for the tabular tasks on up to 5,000 train+val rows; cnn takes it "
                           "too, off by default)")
-    run.add_argument("--metric",
-                     help="the validation metric trials are ranked by, e.g. val_f1, val_auc, val_rmse (default "
-                          "val_loss; higher is better for acc, precision, recall, f1, auc, r2); `hpo tasks` lists "
-                          "each task's")
+    run.add_argument("--metric", help=METRIC_HELP)
     run.add_argument("--ensemble", type=_number(int),
                      help="average the K best trials' models into one candidate for the final model (0: none; "
                           "default 3 for the tasks that can average models: binary, multiclass, regression, cnn)")
@@ -132,6 +131,7 @@ def add_serving_commands(commands) -> None:
     train.add_argument("--config", required=True, help="YAML of param values, like a sweep's best_config.yaml")
     train.add_argument("--data", help=DATA_HELP)
     train.add_argument("--target", help="the column of --data to predict")
+    train.add_argument("--metric", help=METRIC_HELP)
     train.add_argument("--dataset", help=DATASET_HELP)
     train.add_argument("--data-dir", help="where a downloadable data set is cached")
     train.add_argument("--seed", type=_number(int), default=0,

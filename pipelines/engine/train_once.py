@@ -15,6 +15,7 @@ import yaml
 from mlflow.entities import Metric, RunTag
 
 from pipelines import registry
+from pipelines.engine.prepare import objective_of
 from pipelines.engine.settings import check_name
 from pipelines.errors import SpaceError, UsageError
 from pipelines.serving.model import code_version, log_model
@@ -43,9 +44,11 @@ def load_config(path: str, define) -> dict:
 
 def train_once(task_name: str, config_path: str, *, data: str | None = None, target: str | None = None,
                dataset: str | None = None, data_dir: str | None = None, seed: int = 0,
-               tracking_uri: str | None = None, name: str | None = None, echo=print) -> int:
+               tracking_uri: str | None = None, name: str | None = None, metric: str | None = None,
+               echo=print) -> int:
     registered = registry.get(task_name)
     task = registered.task
+    objective = objective_of(metric, task)  # patience and the best epoch follow it, as in the sweep
     config = load_config(config_path, registered.define_space)
     config.setdefault("seed", seed)
     name = name or f"{task.name}-train-{time.strftime('%Y%m%d-%H%M%S')}"
@@ -64,14 +67,15 @@ def train_once(task_name: str, config_path: str, *, data: str | None = None, tar
         "hpo.role": "train", "hpo.task": task.name, "hpo.config_file": str(Path(config_path).resolve()),
         "hpo.status": "running", "hpo.device": device.label, **{f"hpo.{k}": v for k, v in code_version().items()}}).info.run_id
     client.log_batch(run_id, params=store.params_of({
-        **config, "data_seed": seed, "data_source": getattr(loaded, "source", ""),
+        **config, "metric": objective.metric, "data_seed": seed, "data_source": getattr(loaded, "source", ""),
         "data_fingerprint": getattr(loaded, "fingerprint", "")}))
     echo(f"training {task.name} with {config_path}: MLflow run {name!r} ({run_id}) in {uri}")
     try:
-        io = MemoryIO(device=device)
+        io = MemoryIO(device=device, objective=objective)
         started = time.monotonic()
         task.train(config, loaded, io)
-        names = ("train_loss", "val_loss", "best_val_loss", *task.metrics)
+        val_names = ("val_loss", *task.metrics)
+        names = ("train_loss", *val_names, *(f"best_{n}" for n in val_names))
         stamp = int(time.time() * 1000)
         metrics = [Metric(n, float(r[n]), stamp, int(r["epoch"])) for r in io.results for n in names
                    if isinstance(r.get(n), (int, float)) and math.isfinite(r[n])]

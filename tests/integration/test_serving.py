@@ -226,3 +226,11 @@ def test_hpo_train_logs_a_run_with_a_model(sweep):
     rows, labels = held_out(folder)
     predicted = mlflow.pyfunc.load_model(f"runs:/{run.info.run_id}/model").predict(rows)["prediction"]
     assert np.mean(predicted.to_numpy() == labels) == pytest.approx(run.data.metrics["test_acc"])
+    assert run.data.params["metric"] == "val_loss"
+
+    # by another objective: its best epoch is the one of the highest F1
+    assert train_once("binary", str(config), data=str(folder / "mail.csv"), target="kind", seed=SEED,
+                      tracking_uri=uri, name="by-f1", metric="val_f1", echo=lambda *a: None) == 0
+    [run] = client.search_runs([parent.info.experiment_id], filter_string="attributes.run_name = 'by-f1'")
+    f1 = [m.value for m in client.get_metric_history(run.info.run_id, "val_f1")]
+    assert run.data.params["metric"] == "val_f1" and run.data.metrics["best_val_f1"] == pytest.approx(max(f1))

@@ -77,6 +77,7 @@ CASES = [
     (["predict", "models:/m@champion"], "the following arguments are required: --data"),
     (["train", "nosuchtask", "--config", "config.yaml"], "Unknown task 'nosuchtask'"),
     (["train", "binary"], "the following arguments are required: --config"),
+    (["train", "binary", "--config", "config.yaml", "--metric", "val_rmse"], "--metric must be a metric the binary"),
     (["train", "binary", "--config", "missing.yaml"], "'missing.yaml' does not exist"),
     (["train", "binary", "--config", "list.yaml"], "must map param names to values"),
     (["train", "binary", "--config", "config.yaml"], "'momentum' that this task does not know"),
