@@ -1,8 +1,9 @@
 """The one place that maps task names to their trainable and default search space.
 
 Adding a task: write trainables/NAME.py (with a TASK built from its card), search_spaces/NAME.py (with
-define), add its card (one line) to trainables/catalog.py, and list the task in the README. A task's modules (torch and all) are imported when it is
-first asked for, so that help and usage errors answer at once.
+define), add its card (one line) to trainables/catalog.py, and list the task in the README. A task's
+modules (torch and all) are imported when it is first asked for, so that help and usage errors answer
+at once.
 """
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from typing import Callable
 
 from pipelines.errors import UsageError
 from trainables.catalog import CARDS
+from trainables.task import Task
 
 # trainables/NAME.py has its TASK, search_spaces/NAME.py its define (and FIRST_TRIAL where it has one)
 TASK_NAMES = tuple(CARDS)
@@ -19,7 +21,7 @@ TASK_NAMES = tuple(CARDS)
 
 @dataclass(frozen=True)
 class Registered:
-    task: object                     # trainables.task.Task
+    task: Task
     define_space: Callable           # (search_spaces.space.Space) -> config dict
     first_trial: dict | None = None  # params of a sweep's first trial when it searches the default space
 
