@@ -24,6 +24,14 @@ def mode_of(metric: str) -> str:
     return "max" if base in HIGHER_IS_BETTER else "min"
 
 
+def epoch_metrics(task_metrics: tuple[str, ...]) -> tuple[str, ...]:
+    """What a training run reports every epoch (trainables.loop.fit): train_loss, val_loss, val_loss_std
+    (the spread over the folds of a cross-validated trial), the task's metrics, and best_ of each of those
+    at the best epoch so far."""
+    val_names = ("val_loss", "val_loss_std", *task_metrics)
+    return ("train_loss", *val_names, *(f"best_{m}" for m in val_names))
+
+
 @dataclass(frozen=True)
 class Objective:
     """What a sweep ranks trials by (`--metric`): one validation metric, better lower or higher by its name.

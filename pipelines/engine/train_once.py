@@ -23,6 +23,7 @@ from pipelines.tracking import store
 from search_spaces.fixed import fixed_config
 from search_spaces.yaml_space import read_yaml_file
 from trainables import device as devices
+from trainables.metrics import epoch_metrics
 from trainables.reporting import MemoryIO
 from trainables.task import DataRequest
 
@@ -74,8 +75,7 @@ def train_once(task_name: str, config_path: str, *, data: str | None = None, tar
         io = MemoryIO(device=device, objective=objective)
         started = time.monotonic()
         task.train(config, loaded, io)
-        val_names = ("val_loss", *task.metrics)
-        names = ("train_loss", *val_names, *(f"best_{n}" for n in val_names))
+        names = epoch_metrics(task.metrics)
         stamp = int(time.time() * 1000)
         metrics = [Metric(n, float(r[n]), stamp, int(r["epoch"])) for r in io.results for n in names
                    if isinstance(r.get(n), (int, float)) and math.isfinite(r[n])]

@@ -8,7 +8,7 @@ from pipelines.reporting.next_steps import after_sweep
 from pipelines.reporting.tables import CONFIG_COLUMNS, format_table, leaderboard_table, shown
 from pipelines.tracking.runs import find_sweep, leaderboard, objective_of
 from pipelines.tracking.store import client_for, resolve_tracking_uri
-from trainables.catalog import CARDS
+from trainables.catalog import CARDS, card
 from trainables.metrics import Objective, mode_of
 
 SHOWN_METRICS = 2   # of a task's metrics, the first this many get a column in the summary table
@@ -73,7 +73,7 @@ def print_against_baselines(metrics: dict, task_name: str, objective: Objective 
 
 def task_metrics(task_name: str) -> tuple[str, ...]:
     """What the task reports besides val_loss, from its card (no task module imported); () if unknown."""
-    return CARDS[task_name][1] if task_name in CARDS else ()
+    return card(task_name)["metrics"] if task_name in CARDS else ()
 
 
 def headline_metrics(task_name: str, objective: Objective = Objective()) -> tuple[str, ...]:

@@ -16,6 +16,7 @@ from pipelines.engine import interrupts
 from pipelines.engine.outcomes import epochs_of, last_line, outcome_of, trial_label
 from pipelines.tracking.runs import child_runs
 from pipelines.tracking.store import MAX_BATCH, RUN_STATUS, params_of
+from trainables.metrics import epoch_metrics
 
 FLUSH_SECONDS = 2.0          # how stale the UI's per-epoch metrics may get while a sweep runs
 
@@ -36,9 +37,7 @@ class TrialLogger(Callback):
         self.parent_run_id = parent_run_id
         self.sweep = sweep
         self.task = task
-        # val_loss_std: the spread over the folds of a cross-validated trial; best_*: at the best epoch so far
-        val_names = ("val_loss", "val_loss_std", *metric_names)
-        self.metric_names = ("train_loss", *val_names, *(f"best_{m}" for m in val_names))
+        self.metric_names = epoch_metrics(tuple(metric_names))
         self.number_of = number_of            # Ray trial id -> Optuna trial number
         self.runs: dict[str, str] = {}        # Ray trial id -> MLflow run id
         self.pending: dict[str, list] = {}    # MLflow run id -> metrics not yet sent
