@@ -21,8 +21,19 @@ from pathlib import Path
 
 import psutil
 
-from benchmarks.common import (FIXED_CONFIG, HPO, ROOT, SINGLE_MODEL, fixed_space, machine, median, parser, plot_file,
-                               table, timed)
+from benchmarks.common import (
+    FIXED_CONFIG,
+    HPO,
+    ROOT,
+    SINGLE_MODEL,
+    fixed_space,
+    machine,
+    median,
+    parser,
+    plot_file,
+    table,
+    timed,
+)
 
 TINY = {**FIXED_CONFIG, "epochs": 1, "n_layers": 1, "n_units_l0": 8}
 TINY.pop("n_units_l1")

@@ -116,7 +116,7 @@ def measure(task_name: str, epochs: int) -> list:
     registered = TASKS[task_name]
     module = importlib.import_module(f"trainables.{task_name}")
     data = registered.task.load_data(DataRequest(seed=0))
-    loss_fn = module.make_loss(SEED_CONFIG)
+    loss_fn = module.make_loss(SEED_CONFIG, data)
     c = SEED_CONFIG
 
     def fresh(hpo_optimizer: bool):

@@ -31,3 +31,14 @@ def mlp_params(space: Space) -> dict:
     config["dropout"] = space.float("dropout", 0.0, 0.5, minimum=0.0, maximum=0.95)
     config["weight_decay"] = space.float("weight_decay", 1e-6, 1e-2, log=True, minimum=0.0)
     return config
+
+
+CLASS_WEIGHTS = ("none", "balanced")
+
+
+def classifier_params(space: Space) -> dict:
+    """The MLP's params, and how the loss weighs the classes: every row the same, or unequal classes
+    balanced (trainables.tabular.class_weights)."""
+    config = mlp_params(space)
+    config["class_weight"] = space.categorical("class_weight", list(CLASS_WEIGHTS), allowed=CLASS_WEIGHTS)
+    return config

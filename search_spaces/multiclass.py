@@ -1,9 +1,9 @@
 """The default search space of the multiclass task."""
-from search_spaces.mlp import LINEAR, mlp_params
+from search_spaces.mlp import LINEAR, classifier_params
 from search_spaces.space import Space
 
-FIRST_TRIAL = LINEAR
+FIRST_TRIAL = {**LINEAR, "class_weight": "none"}
 
 
 def define(space: Space) -> dict:
-    return mlp_params(space)
+    return classifier_params(space)

@@ -11,7 +11,7 @@ from trainables.catalog import card
 from trainables.folds import DEFAULT_FOLDS
 from trainables.loop import evaluate_with, make_train
 from trainables.metrics import classification_scores
-from trainables.tabular import build_tabular_mlp, split
+from trainables.tabular import build_tabular_mlp, class_weights, split
 from trainables.tabular_data import TabularData, cross_validation_folds, load_tabular, merge_validation, sklearn_builtin
 from trainables.tabular_serving import make_predictor, read_raw
 from trainables.task import DataRequest, Task
@@ -19,15 +19,16 @@ from trainables.task import DataRequest, Task
 
 def load_data(request: DataRequest) -> TabularData:
     return load_tabular(builtin=sklearn_builtin("load_breast_cancer"), data=request.data,
-                        target=request.target, seed=request.seed, min_classes=2, max_classes=2)
+                        target=request.target, seed=request.seed, drop=request.drop, min_classes=2, max_classes=2)
 
 
 def build_model(config: dict, data: TabularData) -> nn.Module:
     return build_tabular_mlp(config, data, n_outputs=1)  # one logit: the log-odds of class 1
 
 
-def make_loss(config: dict) -> nn.Module:
-    loss = nn.BCEWithLogitsLoss()
+def make_loss(config: dict, data: TabularData) -> nn.Module:
+    weights = class_weights(config, data)  # balanced: the positive class weighs count(0) / count(1)
+    loss = nn.BCEWithLogitsLoss(pos_weight=None if weights is None else weights[1] / weights[0])
     return lambda logits, y: loss(logits.squeeze(-1), y.float())
 
 

@@ -24,8 +24,15 @@ from torch import nn
 from pipelines.errors import DataError
 from trainables import baselines
 from trainables.catalog import card
-from trainables.image_data import (ImageData, image_files, image_folds, image_pixels, load_images, merge_validation,
-                                   open_image)
+from trainables.image_data import (
+    ImageData,
+    image_files,
+    image_folds,
+    image_pixels,
+    load_images,
+    merge_validation,
+    open_image,
+)
 from trainables.loop import evaluate_with, make_train
 from trainables.metrics import classification_scores
 from trainables.mlp import build_mlp, layer_widths
@@ -86,7 +93,7 @@ def score(split_name: str, proba: np.ndarray, data: ImageData) -> dict:
 
 
 evaluate = evaluate_with(outputs, score)
-train = make_train(build_model, lambda config: nn.functional.cross_entropy, evaluate)
+train = make_train(build_model, lambda config, data: nn.functional.cross_entropy, evaluate)
 
 
 def png_data_uri(pixels: np.ndarray) -> str:

@@ -12,6 +12,11 @@ class EnsemblePredictor:
     def __init__(self, members: list):
         self.members = members
 
+    @property
+    def left_out(self) -> list:
+        """Columns of the training table the members ignore (tables only)."""
+        return list(getattr(self.members[0], "left_out", []))
+
     def example(self):
         return self.members[0].example()
 

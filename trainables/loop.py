@@ -179,15 +179,16 @@ def evaluate_with(outputs: Callable, score: Callable):
     return evaluate
 
 
-def make_train(build_model: Callable[[dict, Any], nn.Module], make_loss: Callable[[dict], Any],
+def make_train(build_model: Callable[[dict, Any], nn.Module], make_loss: Callable[[dict, Any], Any],
                evaluate: Callable[[nn.Module, Any, str], dict]):
     """A task's train function on in-memory (x_train, y_train): seed, build, optimise with the loop, a
-    model per fold under --cv."""
+    model per fold under --cv. make_loss(config, data) gets a fold's data on the trial's device (class
+    weights come from its training labels: stratified folds share their class shares)."""
     def train(config: dict, data, io) -> None:
         members = []
         for fold in fold_datas(data):
             model, fold, optimizer = prepare_trial(build_model, config, fold, io)
             members.append(Member(model, optimizer, in_memory(fold.x_train, fold.y_train, int(config["batch_size"])),
                                   lambda m, fold=fold: evaluate(m, fold, "val")))
-        fit(members, make_loss(config), config=config, io=io)
+        fit(members, make_loss(config, fold), config=config, io=io)
     return train

@@ -8,6 +8,7 @@ comes with --data/--target.
 that trials stay comparable; `val_rmse` and `val_mae` are in the target's own units and `val_r2` is R^2.
 """
 import numpy as np
+import pandas as pd
 import torch
 from torch import nn
 
@@ -37,8 +38,8 @@ def california_housing(data_dir: str | None):
             where = data_dir or "scikit-learn's data home (~/scikit_learn_data)"
             raise DataError(f"California housing is not cached in {where} and cannot be downloaded "
                             f"({exc}); place cal_housing_py3.pkz there or pass --data-dir.") from None
-        return (bunch.data.astype(np.float64), bunch.target, list(bunch.feature_names), "MedHouseVal",
-                "sklearn:fetch_california_housing")
+        x = pd.DataFrame(bunch.data.astype(np.float64), columns=list(bunch.feature_names))
+        return x, bunch.target, "MedHouseVal", "sklearn:fetch_california_housing"
     return load
 
 
@@ -48,14 +49,14 @@ def load_data(request: DataRequest) -> TabularData:
         raise DataError(f"The --dataset of regression must be one of {', '.join(DATASETS)}, got {dataset!r}.")
     builtin = sklearn_builtin("load_diabetes") if dataset == "diabetes" else california_housing(request.data_dir)
     return load_tabular(builtin=builtin, data=request.data, target=request.target, seed=request.seed,
-                        min_classes=None)
+                        min_classes=None, drop=request.drop)
 
 
 def build_model(config: dict, data: TabularData) -> nn.Module:
     return build_tabular_mlp(config, data, n_outputs=1)
 
 
-def make_loss(config: dict) -> nn.Module:
+def make_loss(config: dict, data: TabularData) -> nn.Module:
     loss = LOSSES[config.get("loss", "MSE")]()
     return lambda prediction, y: loss(prediction.squeeze(-1), y)
 

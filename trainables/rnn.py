@@ -18,7 +18,8 @@ from torch import nn
 from pipelines.errors import DataError
 from trainables.catalog import card
 from trainables.loop import Member, fit, in_memory, prepare_trial
-from trainables.series_data import SeriesData, load_series, read_table, series_values, without_trailing_gaps
+from trainables.series_data import SeriesData, load_series, series_values, without_trailing_gaps
+from trainables.table_files import read_table
 from trainables.task import DataRequest, Task
 
 CELLS = {"RNN": nn.RNN, "LSTM": nn.LSTM, "GRU": nn.GRU}

@@ -15,6 +15,7 @@ import pandas as pd
 import torch
 
 from pipelines.errors import DataError
+from trainables.table_files import read_table
 from trainables.tabular_data import fingerprint
 
 VAL_FRACTION = 0.15
@@ -89,17 +90,6 @@ def _is_number(value) -> bool:
         return True
     except (TypeError, ValueError):
         return False
-
-
-def read_table(path: str | Path):
-    """A CSV as a pandas DataFrame; a missing or unreadable file is a DataError."""
-    path = Path(path)
-    if not path.is_file():
-        raise DataError(f"The --data file '{path}' does not exist or is not a file.")
-    try:
-        return pd.read_csv(path)
-    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
-        raise DataError(f"The --data file '{path}' is not a readable CSV: {str(exc).splitlines()[0]}") from None
 
 
 def without_trailing_gaps(column):

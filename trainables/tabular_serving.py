@@ -1,12 +1,12 @@
-"""Serving the tabular tasks: a predictor that takes raw feature columns by name and returns labels
-or values in the units of the training data, and the reader of `hpo predict --data FILE.csv`.
+"""Serving the tabular tasks: a predictor that takes raw rows, as the user has them, and returns labels
+or values in the units of the training data, and the reader of `hpo predict --data FILE`.
 
-The predictor carries what training learnt besides the weights: the feature order, the scaler fitted
-on the training split, the class labels (binary, multiclass) or the target's mean and spread (regression).
+The predictor carries what training learnt besides the weights: the preprocessing fitted on the training
+split (imputation, one-hot categories, scaling; trainables.preprocessing), the class labels (binary,
+multiclass) or the target's mean and spread (regression). Raw rows may have text columns, empty cells,
+categories never seen in training, columns in any order, and the table's left-out columns.
 """
 from __future__ import annotations
-
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -14,6 +14,8 @@ import torch
 from torch import nn
 
 from pipelines.errors import DataError
+from trainables.preprocessing import LEFT_OUT, NUMERIC, transform, used
+from trainables.table_files import read_table
 from trainables.tabular_data import TabularData
 
 EXAMPLE_ROWS = 3   # rows in a model's input example
@@ -23,39 +25,70 @@ class TabularPredictor:
     def __init__(self, model: nn.Module, data: TabularData):
         self.model = model.cpu().eval()
         self.feature_names = list(data.feature_names)
+        self.columns = data.columns
+        self.inputs = used(data.columns)
+        self.left_out = [c.name for c in data.columns if c.kind == LEFT_OUT]
+        self.preprocessor = data.preprocessor
         self.target = data.target
-        self.x_mean, self.x_std = np.asarray(data.x_mean), np.asarray(data.x_std)
         self.classes = list(data.classes) if data.classes is not None else None
         self.y_mean, self.y_std = float(data.y_mean), float(data.y_std)
-        # Raw rows (the training split unscaled), so the example looks like what a user sends.
-        self.example_rows = data.x_train[:EXAMPLE_ROWS].double().numpy() * self.x_std + self.x_mean
+        # Raw training rows, so the example looks like what a user sends; where a column may be empty (it
+        # had gaps in training) the last row shows an empty cell, and the signature marks the column optional.
+        training = data.raw.x_train
+        example = training[self.inputs].head(EXAMPLE_ROWS).copy()
+        for c in data.columns:
+            if c.kind == LEFT_OUT or pd.api.types.is_bool_dtype(training[c.name]):
+                continue
+            if c.kind == NUMERIC and not c.why:
+                example[c.name] = example[c.name].astype(np.float64)  # doubles: MLflow refuses ints for them
+                continue
+            # Text in the signature: a cell of its own where the first rows are all empty.
+            if example[c.name].isna().all():
+                example[c.name] = example[c.name].astype(object)
+                example.loc[example.index[0], c.name] = training[c.name].dropna().mode().iloc[0]
+            example[c.name] = example[c.name].map(lambda v: v if pd.isna(v) else str(v)).astype(object)
+        gaps = [c.name for c in data.columns if c.kind != LEFT_OUT and c.empty]
+        if gaps:
+            example[gaps] = example[gaps].astype(object)
+            example.loc[example.index[-1], gaps] = None
+        self.example_rows = example
 
     def example(self):
-        return pd.DataFrame(self.example_rows, columns=self.feature_names)
+        return self.example_rows.copy()
 
     def features(self, raw) -> torch.Tensor:
-        """The scaled feature matrix of raw rows; a DataError names missing, extra or bad columns."""
+        """The model inputs of raw rows; a DataError names missing, unknown or bad columns."""
         frame = raw if isinstance(raw, pd.DataFrame) else pd.DataFrame(raw)
-        columns = [str(c) for c in frame.columns]
-        missing = [c for c in self.feature_names if c not in columns]
-        extra = [c for c in columns if c not in self.feature_names]
+        frame = frame.set_axis([str(c) for c in frame.columns], axis=1)
+        missing = [c for c in self.inputs if c not in frame.columns]
+        extra = [c for c in frame.columns if c not in self.feature_names]
         if missing or extra:
             problems = ([f"missing column(s) {', '.join(map(repr, missing))}"] if missing else []) + (
                 [f"unknown column(s) {', '.join(map(repr, extra))}"
                  + (f" (the target '{self.target}' is what the model predicts: drop it)"
                     if self.target in extra else "")] if extra else [])
-            raise DataError(f"The input has {' and '.join(problems)}; the model takes exactly the columns "
-                            f"{', '.join(self.feature_names)}.")
-        frame = frame.set_axis(columns, axis=1)[self.feature_names]
-        try:
-            x = frame.to_numpy(dtype=np.float64)
-        except (TypeError, ValueError):
-            bad = [c for c in self.feature_names if not pd.api.types.is_numeric_dtype(frame[c])]
-            raise DataError(f"The input has non-numeric values in column(s) {', '.join(map(repr, bad))}.") from None
-        if not np.isfinite(x).all():
-            bad = [c for c, ok in zip(self.feature_names, np.isfinite(x).all(axis=0)) if not ok]
-            raise DataError(f"The input has empty or infinite values in column(s) {', '.join(map(repr, bad))}.")
-        return torch.tensor((x - self.x_mean) / self.x_std, dtype=torch.float32)
+            raise DataError(f"The input has {' and '.join(problems)}; the model takes the columns "
+                            f"{', '.join(self.inputs)}" + (f" (and ignores {', '.join(self.left_out)})"
+                                                          if self.left_out else "") + ".")
+        self.check_numbers(frame)
+        return torch.tensor(transform(self.preprocessor, self.columns, frame), dtype=torch.float32)
+
+    def check_numbers(self, frame: pd.DataFrame) -> None:
+        """A numeric column that was all numbers in training takes numbers or empty cells only."""
+        bad, infinite = [], []
+        for c in self.columns:
+            if c.kind != NUMERIC or c.why:  # numbers read from text take stray text as empty
+                continue
+            values = frame[c.name]
+            numbers = pd.to_numeric(values, errors="coerce")
+            if (numbers.isna() & values.notna()).any():
+                bad.append(c.name)
+            elif np.isinf(numbers.to_numpy(np.float64, na_value=np.nan)).any():
+                infinite.append(c.name)
+        problems = ([f"values that are not numbers in column(s) {', '.join(map(repr, bad))}"] if bad else []) + (
+            [f"infinite values in column(s) {', '.join(map(repr, infinite))}"] if infinite else [])
+        if problems:
+            raise DataError(f"The input has {' and '.join(problems)}.")
 
     @torch.inference_mode()
     def outputs(self, raw) -> np.ndarray:
@@ -85,16 +118,6 @@ def make_predictor(model: nn.Module, data: TabularData, config: dict) -> Tabular
     return TabularPredictor(model, data)
 
 
-def read_raw(path: str):
-    """The rows of a CSV of raw feature columns (the predictor checks the columns)."""
-    path = Path(path)
-    if not path.is_file():
-        raise DataError(f"The --data file '{path}' does not exist or is not a file.")
-    try:
-        frame = pd.read_csv(path)
-    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
-        raise DataError(f"The --data file '{path}' is not a readable CSV: {str(exc).splitlines()[0]}") from None
-    # Whole-number columns as float: the model's signature takes doubles, and MLflow refuses to
-    # convert 64-bit integers to them.
-    numbers = frame.select_dtypes(include=["integer"]).columns
-    return frame.astype({c: "float64" for c in numbers})
+def read_raw(path: str) -> pd.DataFrame:
+    """The rows of a table file of raw feature columns (the predictor checks the columns)."""
+    return read_table(path)

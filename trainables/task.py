@@ -15,6 +15,7 @@ class DataRequest:
     target: str | None = None     # --target: the column to predict in a CSV
     dataset: str | None = None    # --dataset: a named data set other than the default
     data_dir: str | None = None   # --data-dir: where a downloadable data set lives or is cached
+    drop: tuple[str, ...] = ()    # --drop: columns of a table to leave out
     seed: int = 0                 # fixes the splits
 
 

@@ -95,9 +95,9 @@ def cmd_predict(args) -> int:
 def cmd_train(args) -> int:
     from pipelines.engine.train_once import train_once
 
-    return train_once(args.task, args.config, data=args.data, target=args.target, dataset=args.dataset,
-                      data_dir=args.data_dir, seed=args.seed, tracking_uri=args.tracking_uri, name=args.name,
-                      metric=args.metric)
+    return train_once(args.task, args.config, data=args.data, target=args.target, drop=args.drop,
+                      dataset=args.dataset, data_dir=args.data_dir, seed=args.seed, tracking_uri=args.tracking_uri,
+                      name=args.name, metric=args.metric)
 
 
 COMMANDS = {"tasks": cmd_tasks, "run": cmd_run, "resume": cmd_resume, "best": cmd_best, "ui": cmd_ui,

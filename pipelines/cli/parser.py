@@ -6,15 +6,17 @@ import argparse
 from pipelines.errors import UsageError
 from pipelines.registry import TASK_NAMES
 
-DATA_HELP = ("your data: a CSV (binary, multiclass, regression; rnn: the --target column is the series), a folder "
+DATA_HELP = ("your data: a table, CSV, TSV or Parquet (binary, multiclass, regression: text columns and empty "
+             "cells welcome; rnn: the --target column is the series), a folder "
              "with one subfolder of images per class (cnn), a text file (bigram, transformer)")
 DATASET_HELP = ("a named data set besides the default: california_housing (regression); mnist, fashion_mnist, "
                 "cifar10 (cnn)")
+DROP_HELP = "columns of a --data table to leave out, comma-separated: COL[,COL]"
 METRIC_HELP = ("the validation metric trials are ranked by, e.g. val_f1, val_auc, val_rmse (default val_loss; "
                "higher is better for acc, precision, recall, f1, auc, r2); `hpo tasks` lists each task's")
 RUN_EXAMPLES = """examples:
   hpo run binary                                    20 trials on scikit-learn's breast cancer set
-  hpo run multiclass --data t.csv --target species  your table: text labels, numeric feature columns
+  hpo run multiclass --data t.csv --target species  your table: text, numbers, dates and empty cells alike
   hpo run regression --metric val_r2 --trials 40    rank trials by R^2 instead of the loss
   hpo run cnn --data photos/ --cv 3                 one subfolder of images per class, 3-fold CV
   hpo run transformer --data book.txt --time-budget 900
@@ -71,6 +73,7 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--space", help="YAML file overriding params of the task's search space")
     run.add_argument("--data", help=DATA_HELP)
     run.add_argument("--target", help="the column of --data to predict")
+    run.add_argument("--drop", help=DROP_HELP)
     run.add_argument("--dataset", help=DATASET_HELP)
     run.add_argument("--data-dir", help="where a downloadable data set is cached")
     run.add_argument("--name", help="the sweep's name (default TASK-<timestamp>)")
@@ -122,8 +125,9 @@ def add_serving_commands(commands) -> None:
     predict = commands.add_parser("predict", help="predictions of a logged model for raw input, as CSV on stdout")
     predict.add_argument("model_uri", help="models:/NAME@ALIAS, models:/NAME/VERSION or runs:/RUN_ID/model")
     predict.add_argument("--data", required=True,
-                         help="raw input: a CSV of feature columns (tabular tasks), a CSV of series (rnn), an "
-                              "image file or folder (cnn), a text file of prompts, one a line (bigram, transformer)")
+                         help="raw input: a table of feature columns, CSV, TSV or Parquet (tabular tasks), a CSV of "
+                              "series (rnn), an image file or folder (cnn), a text file of prompts, one a line "
+                              "(bigram, transformer)")
     predict.add_argument("--tracking-uri", help="MLflow store (default $MLFLOW_TRACKING_URI or ./mlflow.db)")
 
     train = commands.add_parser("train", help="one training run of a fixed config (e.g. best_config.yaml)")
@@ -131,6 +135,7 @@ def add_serving_commands(commands) -> None:
     train.add_argument("--config", required=True, help="YAML of param values, like a sweep's best_config.yaml")
     train.add_argument("--data", help=DATA_HELP)
     train.add_argument("--target", help="the column of --data to predict")
+    train.add_argument("--drop", help=DROP_HELP)
     train.add_argument("--metric", help=METRIC_HELP)
     train.add_argument("--dataset", help=DATASET_HELP)
     train.add_argument("--data-dir", help="where a downloadable data set is cached")

@@ -57,7 +57,8 @@ def finish_parent(client, outcome: SweepOutcome, results, prepared: PreparedSwee
     log_model(task, model, data, best.config, parent_id,
               predictor=predictor_of(task, final) if task.make_predictor else None)
     client.log_batch(parent_id, tags=[RunTag(f"hpo.{k}", v) for k, v in code_version().items()])
-    log_sweep_report(client, outcome, rungs=report_epochs(prepared.settings, prepared.max_epochs))
+    log_sweep_report(client, outcome, rungs=report_epochs(prepared.settings, prepared.max_epochs),
+                     preprocessing=data.preprocessing_report() if hasattr(data, "preprocessing_report") else None)
     client.set_terminated(parent_id, "FINISHED")
 
 

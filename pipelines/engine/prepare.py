@@ -10,7 +10,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from pipelines import registry
-from pipelines.engine.settings import SweepSettings, check_settings
+from pipelines.engine.settings import SweepSettings, check_settings, drop_columns
 from pipelines.errors import UsageError
 from pipelines.tracking.store import resolve_tracking_uri
 from search_spaces.space import check_space
@@ -50,7 +50,7 @@ def prepare(settings: SweepSettings, new_sweep: bool = True) -> PreparedSweep:
     tracking_uri = resolve_tracking_uri(settings.tracking_uri)
     data = registered.task.load_data(DataRequest(data=settings.data, target=settings.target,
                                                  dataset=settings.dataset, data_dir=settings.data_dir,
-                                                 seed=settings.seed))
+                                                 seed=settings.seed, drop=drop_columns(settings.drop)))
     # Absolute from here on: `hpo resume` may run from another folder.
     data_path, data_dir = (str(Path(p).expanduser().resolve()) if p else p for p in (settings.data, settings.data_dir))
     cv = folds_count(settings.cv, registered.task, data)

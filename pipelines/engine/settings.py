@@ -25,6 +25,7 @@ class SweepSettings:
     space: str | None = None            # a YAML file overriding params of the task's default space
     data: str | None = None             # a user's data file (or folder)
     target: str | None = None           # the column to predict in --data
+    drop: str | None = None             # columns of --data to leave out, comma-separated
     dataset: str | None = None          # a named data set besides the task's default
     data_dir: str | None = None         # where a downloadable data set is cached
     name: str | None = None             # the sweep's name; None: TASK-<timestamp>
@@ -78,6 +79,9 @@ def check_settings(s: SweepSettings, new_sweep: bool = True) -> SweepSettings:
         raise UsageError(f"The --scheduler must be one of {', '.join(SCHEDULERS)}, got {s.scheduler!r}.")
     if s.target is not None and s.data is None:
         raise UsageError("--target names a column of --data; give --data FILE too.")
+    if s.drop is not None and s.data is None:
+        raise UsageError("--drop names columns of --data; give --data FILE too.")
+    drop_columns(s.drop)
     if s.data is not None and not Path(s.data).exists():  # before the task's modules load (torch)
         raise DataError(f"The --data '{s.data}' does not exist." if new_sweep else
                         f"The data the sweep ran on, '{s.data}', does not exist any more; put it back to resume.")
@@ -91,6 +95,16 @@ def check_settings(s: SweepSettings, new_sweep: bool = True) -> SweepSettings:
     if new_sweep:
         check_storage(storage, name)
     return replace(s, name=name, storage=str(storage))
+
+
+def drop_columns(drop: str | None) -> tuple[str, ...]:
+    """The columns of --drop COL[,COL]."""
+    if drop is None:
+        return ()
+    columns = tuple(c.strip() for c in drop.split(","))
+    if not all(columns):
+        raise UsageError(f"The --drop must be column names separated by commas, got {drop!r}.")
+    return columns
 
 
 def check_name(name: str) -> None:

@@ -29,6 +29,7 @@ from pipelines.reporting.live_view import LiveView
 from pipelines.tracking import store
 from pipelines.tracking.runs import close_running_trials, find_sweep
 from pipelines.tracking.trial_logger import TrialLogger
+from trainables.folds import whole
 
 
 def _set_up_tracking(tracking_uri: str, write: bool, out: dict) -> None:
@@ -100,6 +101,11 @@ def execute(prepared: PreparedSweep, concurrency: int, echo, client=None) -> Swe
          + (f"{s.cv}-fold cross-validation" if s.cv else "the single validation split")
          + f", objective {objective.metric} ({objective.mode})")
     echo(f"  storage  {sweep_dir}\n  mlflow   {s.tracking_uri} (experiment {task.name!r}, run {s.name!r})")
+    data = whole(prepared.data)
+    if hasattr(data, "preprocessing_report"):  # what became of each column of a table
+        client.log_dict(parent_id, data.preprocessing_report(), store.PREPROCESSING_FILE)
+    for note in getattr(data, "notes", ()):
+        echo(f"  data     {note}")
 
     logger = TrialLogger(client, experiment, parent_id, s.name, task.name, task.metrics, searcher.number_of)
     live = LiveView(s.trials, task.metrics, searcher.number_of, objective=objective, time_budget=s.time_budget)

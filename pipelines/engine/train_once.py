@@ -16,7 +16,7 @@ from mlflow.entities import Metric, RunTag
 
 from pipelines import registry
 from pipelines.engine.prepare import objective_of
-from pipelines.engine.settings import check_name
+from pipelines.engine.settings import check_name, drop_columns
 from pipelines.errors import SpaceError, UsageError
 from pipelines.serving.model import code_version, log_model
 from pipelines.tracking import store
@@ -44,6 +44,7 @@ def load_config(path: str, define) -> dict:
 
 
 def train_once(task_name: str, config_path: str, *, data: str | None = None, target: str | None = None,
+               drop: str | None = None,
                dataset: str | None = None, data_dir: str | None = None, seed: int = 0,
                tracking_uri: str | None = None, name: str | None = None, metric: str | None = None,
                echo=print) -> int:
@@ -56,8 +57,13 @@ def train_once(task_name: str, config_path: str, *, data: str | None = None, tar
     check_name(name)
     if target is not None and data is None:
         raise UsageError("--target names a column of --data; give --data FILE too.")
+    if drop is not None and data is None:
+        raise UsageError("--drop names columns of --data; give --data FILE too.")
     uri = store.resolve_tracking_uri(tracking_uri)
-    loaded = task.load_data(DataRequest(data=data, target=target, dataset=dataset, data_dir=data_dir, seed=seed))
+    loaded = task.load_data(DataRequest(data=data, target=target, dataset=dataset, data_dir=data_dir, seed=seed,
+                                        drop=drop_columns(drop)))
+    for note in getattr(loaded, "notes", ()):
+        echo(f"  data     {note}")
 
     # This machine's first GPU where torch sees one (as a trial does with the GPU Ray gives it), else the CPU.
     device = devices.choose([0] if torch.cuda.is_available() else [])
@@ -70,6 +76,8 @@ def train_once(task_name: str, config_path: str, *, data: str | None = None, tar
     client.log_batch(run_id, params=store.params_of({
         **config, "metric": objective.metric, "data_seed": seed, "data_source": getattr(loaded, "source", ""),
         "data_fingerprint": getattr(loaded, "fingerprint", "")}))
+    if hasattr(loaded, "preprocessing_report"):  # what became of each column of a table
+        client.log_dict(run_id, loaded.preprocessing_report(), store.PREPROCESSING_FILE)
     echo(f"training {task.name} with {config_path}: MLflow run {name!r} ({run_id}) in {uri}")
     try:
         io = MemoryIO(device=device, objective=objective)

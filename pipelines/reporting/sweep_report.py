@@ -1,5 +1,6 @@
 """The sweep report, logged on the parent run when a sweep ends.
 
+    preprocessing.json                  what became of each column of a table (logged when the sweep starts)
     leaderboard.csv                     every trial, best first (the table `hpo best` prints)
     sweep_report.html                   one self-contained page: the plots (embedded) and the leaderboard
     plots/optimization_history.png      objective per trial and the best so far (Optuna)
@@ -38,19 +39,20 @@ from pipelines.tracking.runs import best_trial_name, leaderboard
 log = logging.getLogger(__name__)
 
 
-def log_sweep_report(client, outcome, rungs: tuple[int, ...] = ()) -> None:
-    """Write the report of a finished sweep and log it on its parent run; failures only warn."""
+def log_sweep_report(client, outcome, rungs: tuple[int, ...] = (), preprocessing: dict | None = None) -> None:
+    """Write the report of a finished sweep and log it on its parent run; failures only warn. `preprocessing`
+    is what became of a table's columns (TabularData.preprocessing_report)."""
     try:
         started = time.monotonic()
         with tempfile.TemporaryDirectory() as folder:
-            write_report(Path(folder), client, outcome, rungs)
+            write_report(Path(folder), client, outcome, rungs, preprocessing)
             client.log_artifacts(outcome.parent_run_id, folder)
         log.debug("sweep report in %.2fs", time.monotonic() - started)
     except Exception as exc:  # noqa: BLE001 - the sweep's results matter more than its report
         log.warning("The sweep report of %s could not be written: %s", outcome.name, exc)
 
 
-def write_report(folder: Path, client, outcome, rungs: tuple[int, ...]) -> None:
+def write_report(folder: Path, client, outcome, rungs: tuple[int, ...], preprocessing: dict | None = None) -> None:
     rows = leaderboard(client, client.get_run(outcome.parent_run_id))
     headers, table = leaderboard_table(rows, objective=outcome.objective)
     with open(folder / "leaderboard.csv", "w", newline="") as out:
@@ -81,7 +83,7 @@ def write_report(folder: Path, client, outcome, rungs: tuple[int, ...]) -> None:
             log.warning("The %s plot of sweep %s was skipped: %s", title.lower(), outcome.name, exc)
             sections.append((title, None, str(exc)))
     (folder / "sweep_report.html").write_text(page(outcome, client.get_run(outcome.parent_run_id),
-                                                   sections, headers, table))
+                                                   sections, headers, table, preprocessing))
 
 
 def load_study(outcome):
@@ -89,7 +91,7 @@ def load_study(outcome):
     return optuna.load_study(study_name=outcome.name, storage=f"sqlite:///{outcome.sweep_dir / 'optuna.db'}")
 
 
-def page(outcome, parent, sections, headers: list[str], table: list[list]) -> str:
+def page(outcome, parent, sections, headers: list[str], table: list[list], preprocessing: dict | None = None) -> str:
     """One HTML file with no outside references: images inline as base64."""
     def cell(value) -> str:
         return html.escape(shown(value))
@@ -103,6 +105,8 @@ def page(outcome, parent, sections, headers: list[str], table: list[list]) -> st
     if comparison:
         parts.append("<h2>Against untuned baselines (held-out test rows)</h2><ul>"
                      + "".join(f"<li>{html.escape(line)}</li>" for line in comparison) + "</ul>")
+    if preprocessing:
+        parts.append(columns_section(preprocessing))
     for title, png, problem in sections:
         parts.append(f"<h2>{html.escape(title)}</h2>")
         if png is None:
@@ -117,3 +121,15 @@ def page(outcome, parent, sections, headers: list[str], table: list[list]) -> st
              "td,th{border:1px solid #ccc;padding:2px 6px;text-align:right}img{max-width:100%}")
     return (f"<!DOCTYPE html><html><head><meta charset='utf-8'><title>Sweep {html.escape(outcome.name)}</title>"
             f"<style>{style}</style></head><body>{''.join(parts)}</body></html>\n")
+
+
+def columns_section(preprocessing: dict) -> str:
+    """The table's columns and what became of each, with what loading did to its rows."""
+    notes = "".join(f"<li>{html.escape(n)}</li>" for n in preprocessing.get("notes", []))
+    rows = "".join(f"<tr><td>{html.escape(c['column'])}</td><td>{html.escape(c['kind'])}</td>"
+                   f"<td>{c['empty_cells']}</td><td>{html.escape(c['why'])}</td></tr>"
+                   for c in preprocessing.get("columns", []))
+    return (f"<h2>Columns (target {html.escape(preprocessing.get('target', ''))}, "
+            f"{len(preprocessing.get('model_inputs', []))} model inputs)</h2>"
+            + (f"<ul>{notes}</ul>" if notes else "")
+            + f"<table><tr><th>column</th><th>became</th><th>empty cells</th><th>why</th></tr>{rows}</table>")

@@ -26,9 +26,10 @@ from mlflow.models import infer_signature
 
 MODEL_NAME = "model"                 # artifact name of the logged model on its run
 TASK_KEY = "hpo_task"                # the model's metadata: which task's read_raw reads its input
+LEFT_OUT_KEY = "hpo_left_out"        # ... and the columns of the training table the model ignores
 PROJECT = Path(__file__).resolve().parents[2]  # the checkout: pipelines/serving/model.py
 CODE_PACKAGES = ("pipelines", "trainables", "search_spaces")
-REQUIREMENTS = ("mlflow", "torch", "numpy", "pandas", "cloudpickle")
+REQUIREMENTS = ("mlflow", "torch", "numpy", "pandas", "scikit-learn", "cloudpickle")
 
 
 # Artifacts download quietly: `hpo predict` writes its CSV on stdout, and the rest only print results.
@@ -93,4 +94,4 @@ def log_model(task, model, data, config: dict, run_id: str, predictor=None):
             return mlflow.pyfunc.log_model(
                 name=MODEL_NAME, python_model=TaskModel(predictor), signature=signature, input_example=example,
                 code_paths=[str(PROJECT / p) for p in CODE_PACKAGES], pip_requirements=requirements(),
-                metadata={TASK_KEY: task.name})
+                metadata={TASK_KEY: task.name, LEFT_OUT_KEY: list(getattr(predictor, "left_out", []))})

@@ -10,7 +10,7 @@ from mlflow.exceptions import MlflowException
 
 from pipelines import registry
 from pipelines.errors import DataError, UsageError
-from pipelines.serving.model import TASK_KEY
+from pipelines.serving.model import LEFT_OUT_KEY, TASK_KEY
 from pipelines.tracking.store import client_for, resolve_tracking_uri
 
 
@@ -35,19 +35,38 @@ def predict(model_uri: str, data_path: str, tracking_uri: str | None, out=sys.st
                          "hpo predict serves the models of tasks with serving hooks.")
     task = registry.get(task_name).task
     raw = task.read_raw(data_path)
-    check_columns(raw, model.metadata.get_input_schema())
-    model.predict(raw).to_csv(out, index=False)
+    left_out = (model.metadata.metadata or {}).get(LEFT_OUT_KEY, [])
+    model.predict(conform(raw, model.metadata.get_input_schema(), left_out)).to_csv(out, index=False)
     return 0
 
 
-def check_columns(raw, schema) -> None:
-    """Table input must have exactly the model's columns: MLflow itself would drop extra ones silently."""
+def conform(raw, schema, left_out=()):
+    """Table input with the model's columns, each of the type its signature says: MLflow itself would drop
+    extra columns silently, refuse whole numbers for doubles and numbers or an empty column for text."""
     if not isinstance(raw, pd.DataFrame) or schema is None or not schema.has_input_names():
-        return
+        return raw
     wanted, given = schema.input_names(), [str(c) for c in raw.columns]
-    missing, extra = [c for c in wanted if c not in given], [c for c in given if c not in wanted]
+    required = [s.name for s in schema.inputs if s.required]
+    missing = [c for c in required if c not in given]
+    extra = [c for c in given if c not in wanted and c not in left_out]
     if missing or extra:
         problems = ([f"missing column(s) {', '.join(map(repr, missing))}"] if missing else []) + (
             [f"unknown column(s) {', '.join(map(repr, extra))}"] if extra else [])
-        raise DataError(f"The --data has {' and '.join(problems)}; the model takes exactly the columns "
+        raise DataError(f"The --data has {' and '.join(problems)}; the model takes the columns "
                         f"{', '.join(wanted)}.")
+    raw = raw.set_axis(given, axis=1)[[c for c in wanted if c in given]]
+    not_numbers = []
+    for spec in schema.inputs:
+        if spec.name not in raw.columns:
+            continue
+        kind, column = getattr(spec.type, "name", str(spec.type)), raw[spec.name]
+        if kind == "string":
+            raw[spec.name] = column.map(lambda v: v if pd.isna(v) else str(v)).astype(object)
+        elif kind in ("double", "float"):
+            numbers = pd.to_numeric(column, errors="coerce")
+            if (numbers.isna() & column.notna()).any():
+                not_numbers.append(spec.name)
+            raw[spec.name] = numbers.astype("float64")
+    if not_numbers:
+        raise DataError(f"The --data has values that are not numbers in column(s) {', '.join(map(repr, not_numbers))}.")
+    return raw

@@ -21,6 +21,7 @@ from pipelines.errors import UsageError
 MAX_BATCH = 1000             # MLflow's limit of metrics in one log_batch call
 RUN_STATUS = {"failed": "FAILED", "interrupted": "KILLED"}  # MLflow run status by hpo.status; else FINISHED
 SCHEMES = ("sqlite", "http", "https", "file", "postgresql", "mysql", "databricks")
+PREPROCESSING_FILE = "preprocessing.json"  # on a sweep's parent run: what became of each column of its table
 
 
 def resolve_tracking_uri(flag: str | None) -> str:

@@ -95,6 +95,7 @@ def run_ui(host: str, port: int, tracking_uri: str | None, echo=print) -> int:
               "reachable from other machines; it has no authentication.", file=sys.stderr)
     client = client_for(uri)
     url = f"http://{'localhost' if host in ('0.0.0.0', '::') else host}:{port}"
+    link = latest_sweep_link(client, url)  # before the server is up: once it answers, the link is printed at once
     # No job runner: its two dozen processes serve MLflow's GenAI jobs, not a sweep's runs (2 s more to start).
     env = {"MLFLOW_SERVER_ENABLE_JOB_EXECUTION": "false", **os.environ}
     process = subprocess.Popen(server_command(uri, host, port), start_new_session=True, env=env,
@@ -112,7 +113,7 @@ def run_ui(host: str, port: int, tracking_uri: str | None, echo=print) -> int:
             print(f"error: {exc}{': ' + errors[-1] if errors else ''}", file=sys.stderr)
             return 1
         echo(f"MLflow UI:           {url}  (store {uri})")
-        echo(f"latest sweep's runs: {latest_sweep_link(client, url)}")
+        echo(f"latest sweep's runs: {link}")
         echo("Ctrl-C ends it.")
         sys.stdout.flush()
         process.stderr.close()  # from here the server's log is not read; closing lets it never block

@@ -1,6 +1,7 @@
 """After a sweep: its report, promote -> load by alias -> predict, `hpo predict`, `hpo ui`, `hpo train`.
 
-One small sweep of the binary task on a CSV with string labels serves every test of this module.
+One small sweep of the binary task on a table as users bring it (text labels and columns, empty cells, a
+date, identifiers, free text: tests/messy_table.py) serves every test of this module.
 """
 import csv
 import io
@@ -27,7 +28,8 @@ from pipelines.errors import UsageError
 from pipelines.reporting.summary import print_leaderboard
 from pipelines.serving.promote import promote
 from pipelines.tracking.runs import find_sweep
-from trainables.tabular_data import encode_labels, read_csv, split_rows
+from tests.messy_table import messy_table
+from trainables.tabular_data import encode_labels, read_features, split_rows
 
 HPO = os.path.join(os.path.dirname(sys.executable), "hpo")
 SWEEP = "served"
@@ -37,16 +39,11 @@ SEED = 2
 @pytest.fixture(scope="module")
 def sweep(local_ray, tmp_path_factory):
     folder = tmp_path_factory.mktemp("serving")
-    rng = np.random.default_rng(0)
-    x = rng.normal(size=(160, 3))
-    label = np.where(x[:, 0] + 0.5 * x[:, 1] > 0, "spam", "ham")
-    count = rng.integers(0, 10, size=160)  # a whole-number column: read back as integers
-    rows = ["f1,f2,count,kind"] + [f"{a:.3f},{b:.3f},{n},{k}" for (a, b, _), n, k in zip(x, count, label)]
-    (folder / "mail.csv").write_text("\n".join(rows) + "\n")
+    messy_table().to_csv(folder / "people.csv", index=False)
     uri = f"sqlite:///{folder / 'mlflow.db'}"
     # fifo: all three trials complete whatever the timing, so the report has every plot (importances need two)
     outcome = run_sweep(SweepSettings(task="binary", trials=3, max_epochs=4, name=SWEEP, seed=SEED, scheduler="fifo",
-                                      data=str(folder / "mail.csv"), target="kind", tracking_uri=uri,
+                                      data=str(folder / "people.csv"), target="label", tracking_uri=uri,
                                       storage=str(folder / "ray_results")), echo=lambda *a: None)
     assert outcome.best is not None
     return folder, uri, MlflowClient(uri), find_sweep(MlflowClient(uri), SWEEP)
@@ -54,23 +51,36 @@ def sweep(local_ray, tmp_path_factory):
 
 def held_out(folder):
     """The sweep's test split as raw rows, and their labels: what the trial's test_acc was measured on."""
-    x, y_raw, names = read_csv(folder / "mail.csv", "kind")
-    y, classes = encode_labels(y_raw, "kind", 2, 2)
+    x, y_raw, _ = read_features(folder / "people.csv", "label")
+    y, classes = encode_labels(y_raw, "label", 2, 2)
     *_, x_test, y_test = split_rows(x, y, seed=SEED, stratified=True)
-    return pd.DataFrame(x_test, columns=names), np.asarray(classes)[y_test]
+    return x_test, np.asarray(classes)[y_test]
+
+
+def with_surprises(rows: pd.DataFrame) -> pd.DataFrame:
+    """Rows as a user may send them later: an empty cell in every column a model uses, a city never seen."""
+    extra = rows.head(2).astype(object)
+    extra.loc[extra.index[0], ["age", "income", "city", "member", "joined"]] = [np.nan, None, None, None, None]
+    extra.loc[extra.index[1], "city"] = "atlantis"
+    return pd.concat([rows, extra], ignore_index=True)
 
 
 def test_the_report_is_on_the_parent_run(sweep, capsys):
     folder, uri, client, parent = sweep
     files = {a.path: a.file_size for a in client.list_artifacts(parent.info.run_id)}
     files.update({a.path: a.file_size for a in client.list_artifacts(parent.info.run_id, "plots")})
-    for name in ("leaderboard.csv", "sweep_report.html", "plots/optimization_history.png",
+    for name in ("preprocessing.json", "leaderboard.csv", "sweep_report.html", "plots/optimization_history.png",
                  "plots/param_importances.png", "plots/parallel_coordinates.png", "plots/learning_curves.png"):
         assert files.get(name, 0) > 0, (name, files)
     local = client.download_artifacts(parent.info.run_id, "", str(folder / "report"))
     page = open(os.path.join(local, "sweep_report.html")).read()
     assert page.count("<img") == 4 and "data:image/png;base64," in page and SWEEP in page
     assert f"best trial-{int(parent.data.tags['hpo.best_trial']):03d}:" in page  # named as everywhere else
+    # what became of each column: in the report and as preprocessing.json
+    assert "<h2>Columns (target label," in page and "free text: 8 words a cell, 100% distinct" in page
+    columns = json.load(open(os.path.join(local, "preprocessing.json")))
+    assert {c["column"]: c["kind"] for c in columns["columns"]}["joined"] == "date"
+    assert columns["notes"][0] == "3 row(s) with an empty 'label' left out"
     table = list(csv.reader(open(os.path.join(local, "leaderboard.csv"))))
     assert table[0][:3] == ["trial", "status", "best val loss".replace(" loss", "_loss")] and len(table) == 1 + 3
     # `hpo best` prints the same leaderboard: the same trials in the same order
@@ -87,7 +97,7 @@ def test_promote_load_by_alias_predicts_what_the_trial_measured(sweep):
     model = mlflow.pyfunc.load_model("models:/hpo-binary@champion")
     rows, labels = held_out(folder)
     predicted = model.predict(rows)["prediction"].to_numpy()
-    assert set(predicted) <= {"spam", "ham"}
+    assert set(predicted) <= {"yes", "no"}
     assert np.mean(predicted == labels) == pytest.approx(parent.data.metrics["test_acc"])
 
     version = client.get_model_version_by_alias("hpo-binary", "champion")
@@ -110,17 +120,18 @@ def test_promote_load_by_alias_predicts_what_the_trial_measured(sweep):
         promote(SWEEP, None, "v1", uri)
     assert len(client.search_model_versions("name = 'hpo-binary'")) == 2
 
-    # `hpo predict` on a raw CSV: one row per input row, the same labels
-    rows.to_csv(folder / "raw.csv", index=False)
+    # `hpo predict` on raw rows (the table's left-out columns too), with empty cells and an unseen category
+    with_surprises(rows).to_csv(folder / "raw.csv", index=False)
     done = subprocess.run([HPO, "predict", "models:/hpo-binary@champion", "--data", str(folder / "raw.csv"),
                            "--tracking-uri", uri], capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stderr
     out = pd.read_csv(io.StringIO(done.stdout))
-    assert list(out.columns) == ["prediction"] and list(out["prediction"]) == list(predicted)
-    rows.assign(kind="spam").to_csv(folder / "with_target.csv", index=False)
+    assert list(out.columns) == ["prediction"] and list(out["prediction"])[:len(rows)] == list(predicted)
+    assert len(out) == len(rows) + 2 and set(out["prediction"]) <= {"yes", "no"}
+    rows.assign(label="yes").to_csv(folder / "with_target.csv", index=False)
     bad = subprocess.run([HPO, "predict", "models:/hpo-binary@champion", "--data", str(folder / "with_target.csv"),
                           "--tracking-uri", uri], capture_output=True, text=True, timeout=300)
-    assert bad.returncode == 2 and bad.stderr.startswith("error: ") and "'kind'" in bad.stderr
+    assert bad.returncode == 2 and bad.stderr.startswith("error: ") and "'label'" in bad.stderr
     assert "Traceback" not in bad.stderr and bad.stdout == ""
 
 
@@ -198,7 +209,9 @@ def test_mlflow_models_serve_answers_with_the_labels(sweep):
             except OSError:
                 assert server.poll() is None and time.monotonic() < deadline, server.stderr.read()[-3000:]
                 time.sleep(1)
-        body = {"dataframe_split": {"columns": list(rows.columns), "data": rows.astype(float).values.tolist()}}
+        sent = with_surprises(rows)  # JSON null for an empty cell
+        body = {"dataframe_split": {"columns": list(sent.columns),
+                                    "data": sent.astype(object).where(sent.notna(), None).values.tolist()}}
         request = urllib.request.Request(f"http://127.0.0.1:{port}/invocations", data=json.dumps(body).encode(),
                                          headers={"Content-Type": "application/json"}, method="POST")
         with urllib.request.urlopen(request, timeout=60) as answer:
@@ -206,14 +219,14 @@ def test_mlflow_models_serve_answers_with_the_labels(sweep):
     finally:
         os.killpg(server.pid, signal.SIGTERM)
         server.communicate(timeout=60)
-    assert len(served) == len(rows) and np.mean(np.array(served) == labels) == pytest.approx(
+    assert len(served) == len(rows) + 2 and np.mean(np.array(served[:len(rows)]) == labels) == pytest.approx(
         parent.data.metrics["test_acc"])
 
 
 def test_hpo_train_logs_a_run_with_a_model(sweep):
     folder, uri, client, parent = sweep
     config = folder / "ray_results" / SWEEP / "best_config.yaml"
-    assert train_once("binary", str(config), data=str(folder / "mail.csv"), target="kind", seed=SEED,
+    assert train_once("binary", str(config), data=str(folder / "people.csv"), target="label", seed=SEED,
                       tracking_uri=uri, name="retrained", echo=lambda *a: None) == 0
     [run] = client.search_runs([parent.info.experiment_id], filter_string="tags.`hpo.role` = 'train'")
     assert run.info.run_name == "retrained" and run.info.status == "FINISHED"
@@ -229,7 +242,7 @@ def test_hpo_train_logs_a_run_with_a_model(sweep):
     assert run.data.params["metric"] == "val_loss"
 
     # by another objective: its best epoch is the one of the highest F1
-    assert train_once("binary", str(config), data=str(folder / "mail.csv"), target="kind", seed=SEED,
+    assert train_once("binary", str(config), data=str(folder / "people.csv"), target="label", seed=SEED,
                       tracking_uri=uri, name="by-f1", metric="val_f1", echo=lambda *a: None) == 0
     [run] = client.search_runs([parent.info.experiment_id], filter_string="attributes.run_name = 'by-f1'")
     f1 = [m.value for m in client.get_metric_history(run.info.run_id, "val_f1")]

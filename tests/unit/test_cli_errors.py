@@ -21,7 +21,7 @@ def workdir(tmp_path, monkeypatch):
     (tmp_path / "words.csv").write_text("a,b,label\n" + "".join(f"{i},x{i},{i % 2}\n" for i in range(30)))
     (tmp_path / "config.yaml").write_text("batch_size: 32\nepochs: 3\nlr: 0.01\noptimizer: Adam\nn_layers: 1\n"
                                           "n_units_l0: 8\nactivation: ReLU\ndropout: 0.0\nweight_decay: 0.0\n"
-                                          "momentum: 0.9\n")
+                                          "class_weight: none\nmomentum: 0.9\n")
     (tmp_path / "list.yaml").write_text("- 1\n- 2\n")
     return tmp_path
 
@@ -43,7 +43,14 @@ CASES = [
     (["run", "binary", "--space", "space.yaml"], "'low' of param 'lr' must be <= its 'high'"),
     (["run", "binary", "--space", "missing.yaml"], "does not exist"),
     (["run", "binary", "--data", "missing.csv", "--target", "y"], "'missing.csv' does not exist"),
-    (["run", "binary", "--data", "words.csv", "--target", "label"], "non-numeric feature columns 'b'"),
+    (["run", "binary", "--data", "words.csv", "--target", "label"],
+     "No column of the table is one a model can use: 'a': an identifier: the row numbers 0 to 29; 'b': an identifier"),
+    (["run", "binary", "--data", "words.csv", "--target", "lable", "--drop", "c,a"],
+     "the --target 'lable' is not one of its columns; the --drop column(s) 'c' are not among its columns"),
+    (["run", "binary", "--data", "words.csv", "--target", "label", "--drop", "label"], "--drop names the --target"),
+    (["run", "binary", "--drop", "a"], "--drop names columns of --data; give --data FILE too"),
+    (["run", "binary", "--data", "words.csv", "--target", "label", "--drop", "a,,b"],
+     "--drop must be column names separated by commas"),
     (["run", "binary", "--data", "words.csv"], "needs --target COL"),
     (["run", "binary", "--target", "label"], "give --data FILE too"),
     (["run", "transformer", "--data", "short.txt"], "has 380 characters; the transformer task needs at least"),

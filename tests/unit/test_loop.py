@@ -123,7 +123,7 @@ def test_train_loss_is_the_mean_over_rows_with_a_short_last_batch(data):
     torch.manual_seed(0)
     model = binary.build_model(CONFIG, data)
     frozen = torch.optim.SGD(model.parameters(), lr=0.0)  # the weights stay put: the epoch's loss is known
-    loss_fn = binary.make_loss(CONFIG)
+    loss_fn = binary.make_loss(CONFIG, data)
     assert len(data.x_train) % 32 != 0
     batches = shuffled_batches(data.x_train, data.y_train, 32, torch.Generator().manual_seed(0))
     reported = train_steps(model, frozen, loss_fn, batches, Precision(CPU))

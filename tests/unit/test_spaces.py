@@ -15,11 +15,15 @@ def test_space_has_the_design_dimensions(name):
     assert COMMON <= set(params)
     assert params["lr"].log and params["lr"].low > 0
     assert set(params["optimizer"].choices) == set(DENSE_OPTIMIZERS)
+    # Unequal classes: the classifiers' losses weigh every row the same, or the classes balanced.
+    if name != "regression":
+        assert params["class_weight"].choices == ("none", "balanced")
 
 
 def test_fixed_trial_gives_a_conditional_width_per_layer():
     values = {"batch_size": 32, "epochs": 7, "lr": 0.01, "optimizer": "Adam", "n_layers": 2,
-              "n_units_l0": 64, "n_units_l1": 16, "activation": "Tanh", "dropout": 0.1, "weight_decay": 1e-4}
+              "n_units_l0": 64, "n_units_l1": 16, "activation": "Tanh", "dropout": 0.1, "weight_decay": 1e-4,
+              "class_weight": "balanced"}
     config = TASKS["binary"].define_space(Space(optuna.trial.FixedTrial(values)))
     assert config == values
     assert "n_units_l2" not in config

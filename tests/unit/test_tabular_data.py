@@ -1,4 +1,5 @@
-"""Tabular data: the built-in sets, a user's CSV, the splits and scaling, and every CSV error."""
+"""Tabular data: the built-in sets, a user's table (CSV, TSV, Parquet), the splits and preprocessing, and
+every table error."""
 import joblib
 import numpy as np
 import pytest
@@ -72,16 +73,18 @@ def test_csv_for_regression(tmp_path):
 
 
 @pytest.mark.parametrize("task, text, target, fragment", [
-    (binary, blobs(), "nope", "'nope' is not a column"),
+    (binary, blobs(), "nope", "the --target 'nope' is not one of its columns. Its columns: a, b, label"),
     (binary, blobs(), None, "needs --target"),
     (binary, blobs(classes=("a", "b", "c")), "label", "exactly 2 classes, got 3"),
     (binary, blobs(classes=("a",)), "label", "exactly 2 classes, got 1"),
     (multiclass, blobs(classes=("a",)), "label", "at least 2 classes, got 1"),
     (binary, blobs(21, classes=("a", "b", "b", "b", "b", "b", "b")), "label", "fewer than 5 rows of class(es) a"),
-    (binary, blobs().replace("a,b,label", "a,b,label\n1.0,,yes", 1), "label", "empty cells in columns 'b' (1)"),
     (binary, "a,city,label\n" + "".join(f"{i},paris,{i % 2}\n" for i in range(30)), "label",
-     "non-numeric feature columns 'city'"),
-    (binary, "a,b,label\n1,2,yes\n", "label", "has 1 rows; at least 20"),
+     "No column of the table is one a model can use: 'a': an identifier: the row numbers 0 to 29; "
+     "'city': the same value ('paris') on every row"),
+    (binary, "a,b,label\n1,2,yes\n", "label", "has 1 rows with a 'label'; at least 20 are needed"),
+    (binary, "a,b,label\n1,inf,yes\n", "label",  # problems found together are named together
+     "has 1 rows with a 'label'; at least 20 are needed; it has infinite values in column(s) 'b'"),
     (binary, "", "label", "not a readable CSV"),
     (binary, "a,b,label\n" + "1,2,yes\n" * 25 + "1,2,yes,4,5\n", "label", "not a readable CSV"),
     (binary, "label\n" + "yes\nno\n" * 15, "label", "no feature columns"),
