@@ -2,14 +2,16 @@
 
     python -m benchmarks.quality [--tasks binary multiclass regression] [--seeds 0 1 2] [--before CHECKOUT]
     python -m benchmarks.quality --unseen [--seeds 0 1 2]
+    python -m benchmarks.quality --tables FILE:TARGET:TASK [FILE:TARGET:TASK ...] [--seeds 0]
 
 Each task x seed is a default sweep (`hpo run TASK --seed S`: 20 trials, default flags) in an empty
 folder. --unseen runs the same on tables the defaults were never looked at on (UNSEEN: scikit-learn's
 wine, and generated nonlinear tables), given as CSVs with --data/--target, as a user's table is. The
 tuned number is the parent run's test metric of the sweep's model; the baselines are trainables.baselines
 on the task's data with the same seed (the same rows): logistic regression or ridge, untuned histogram
-gradient boosting, the majority class or the mean. --before runs the same sweeps from another checkout
-as well (interleaved), e.g. main before a change.
+gradient boosting, the majority class or the mean. --tables runs the same on tables of your own, as
+they are (text columns, empty cells and all). --before runs the same sweeps from another checkout as
+well (interleaved), e.g. main before a change.
 """
 from __future__ import annotations
 
@@ -76,12 +78,12 @@ def parent_metrics(folder: str) -> dict:
     return dict(runs[0].data.metrics)
 
 
-def baselines(task: str, seed: int, headline: str, csv: str | None = None) -> dict[str, float]:
+def baselines(task: str, seed: int, headline: str, csv: str | None = None, target: str = "target") -> dict[str, float]:
     from pipelines.registry import TASKS
     from trainables.task import DataRequest
 
     registered = TASKS[task].task
-    request = DataRequest(seed=seed, data=csv, target="target" if csv else None)
+    request = DataRequest(seed=seed, data=csv, target=target if csv else None)
     scores = registered.baselines(registered.load_data(request))
     return {name: s[headline] for name, s in scores.items()}
 
@@ -92,25 +94,29 @@ def main() -> None:
     p.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
     p.add_argument("--before", help="another checkout whose sweeps run too, interleaved")
     p.add_argument("--unseen", action="store_true", help="the UNSEEN tables instead of the tasks' default data")
+    p.add_argument("--tables", nargs="+", default=[], metavar="FILE:TARGET:TASK", help="tables of your own")
     args = p.parse_args()
     print(f"quality: {machine()}", file=sys.stderr)
     variants = {"now": ROOT, **({"before": Path(args.before).resolve()} if args.before else {})}
     rows, means = [], {}
     with tempfile.TemporaryDirectory() as tables:
-        # (data set, task, CSV or None for the task's default data)
-        cases = [(task, task, None) for task in args.tasks]
+        # (data set, task, table file or None for the task's default data, target column)
+        cases = [(task, task, None, "") for task in args.tasks]
+        if args.tables:
+            cases = [(Path(f).name, task, str(Path(f).resolve()), target)
+                     for f, target, task in (t.rsplit(":", 2) for t in args.tables)]
         if args.unseen:
             cases = []
             for name, (task, make) in UNSEEN.items():
                 if args.tasks != ["binary", "multiclass", "regression"] and name not in args.tasks:
                     continue
                 make().to_csv(Path(tables) / f"{name}.csv", index=False)
-                cases.append((name, task, str(Path(tables) / f"{name}.csv")))
-        for label, task, csv in cases:
+                cases.append((name, task, str(Path(tables) / f"{name}.csv"), "target"))
+        for label, task, csv, target in cases:
             headline = HEADLINE[task]
-            data = ["--data", csv, "--target", "target"] if csv else []
+            data = ["--data", csv, "--target", target] if csv else []
             for seed in args.seeds:
-                base = baselines(task, seed, headline, csv)
+                base = baselines(task, seed, headline, csv, target)
                 for name, root in variants.items():
                     with tempfile.TemporaryDirectory() as folder:
                         seconds, _ = timed(sweep_command(root, task, seed, data), folder, root=str(root))

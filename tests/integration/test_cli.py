@@ -1,4 +1,5 @@
 """The `hpo` command end to end: a CSV sweep, the leaderboard, refusals, failing trials."""
+import json
 import os
 import subprocess
 import sys
@@ -42,6 +43,28 @@ def test_csv_sweep_then_best_then_refusal(tmp_path):
 
     missing = hpo("best", "nosuch", cwd=tmp_path)
     assert missing.returncode == 2 and "No sweep named 'nosuch'" in missing.stderr
+
+
+def test_a_users_parquet_table_runs_as_it_is_and_resumes_with_its_drop(tmp_path):
+    from tests.messy_table import messy_table
+
+    messy_table().to_parquet(tmp_path / "people.parquet")
+    done = hpo("run", "multiclass", "--data", "people.parquet", "--target", "label", "--drop", "member",
+               "--trials", "2", "--max-epochs", "2", "--name", "people", cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    notes = [line.strip() for line in done.stdout.splitlines() if line.startswith("  data ")]
+    assert notes == ["data     --drop: left out member", "data     3 row(s) with an empty 'label' left out",
+                     "data     column 'customer' left out: an identifier: a distinct value on 100% of rows",
+                     "data     column 'row' left out: an identifier: the row numbers 1 to 240",
+                     "data     column 'comment' left out: free text: 8 words a cell, 100% distinct",
+                     "data     column 'source' left out: the same value ('web') on every row"]
+    client = MlflowClient(f"sqlite:///{tmp_path / 'mlflow.db'}")
+    [parent] = client.search_runs(["1"], filter_string="tags.`hpo.role` = 'sweep'")
+    assert parent.data.params["drop"] == "member"
+    columns = json.load(open(client.download_artifacts(parent.info.run_id, "preprocessing.json", str(tmp_path))))
+    assert "member" not in [c["column"] for c in columns["columns"]] and len(columns["columns"]) == 8
+    resumed = hpo("resume", "people", "--trials", "3", cwd=tmp_path)  # the saved settings keep --drop
+    assert resumed.returncode == 0, resumed.stderr
 
 
 def pasted(line: str, cwd):
