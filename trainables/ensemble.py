@@ -17,6 +17,10 @@ class EnsemblePredictor:
         """Columns of the training table the members ignore (tables only)."""
         return list(getattr(self.members[0], "left_out", []))
 
+    @property
+    def text_numbers(self) -> list:
+        return list(getattr(self.members[0], "text_numbers", []))
+
     def example(self):
         return self.members[0].example()
 

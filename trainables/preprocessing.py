@@ -35,6 +35,7 @@ class Column:
     kind: str          # NUMERIC, CATEGORY, DATE or LEFT_OUT
     why: str = ""      # what was done and why, where it is not plain (a left-out column always says)
     empty: int = 0     # empty cells in the table
+    text_numbers: bool = False  # numbers written as text: a cell that is not a number counts as empty
 
     def as_dict(self) -> dict:
         return {"column": self.name, "kind": self.kind, "why": self.why, "empty_cells": self.empty}
@@ -67,7 +68,7 @@ def plan_column(name: str, values: pd.Series) -> Column:
     if numbers.notna().mean() >= NUMBER_SHARE:
         strays = int(numbers.isna().sum())
         return Column(name, NUMERIC, f"numbers as text; {strays} other cell(s) read as empty" if strays else
-                      "numbers as text", empty)
+                      "numbers as text", empty, text_numbers=True)
     if _date_share(text) >= DATE_SHARE:
         return Column(name, DATE, f"a date: its {', '.join(p.replace('_', ' ') for p in DATE_PARTS)} as numbers",
                       empty)
@@ -84,14 +85,26 @@ def plan_column(name: str, values: pd.Series) -> Column:
     return Column(name, CATEGORY, "", empty)
 
 
+# A date names its year (4 digits) or has three parts (3/4/21): times of day and ordinals are not dates.
+DATE_LOOK = r"\d{4}|\d{1,2}[-/.]\d{1,2}[-/.]\d{2}"
+
+
+def read_dates(values: pd.Series) -> pd.Series:
+    """Dates (UTC where a cell gives an offset), NaT for a cell that is not one."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        try:
+            return pd.to_datetime(values.astype(object), errors="coerce", format="mixed", utc=True)
+        except (ValueError, TypeError, OverflowError):
+            return pd.Series(pd.NaT, index=values.index, dtype="datetime64[ns, UTC]")
+
+
 def _date_share(text: pd.Series) -> float:
     """The share of cells that read as dates (a sample: parsing every cell of a long column costs seconds)."""
     sample = text.sample(min(len(text), 500), random_state=0)
-    if not sample.str.contains(r"\d", regex=True).all():  # a date has digits: most text columns end here
+    if sample.str.contains(DATE_LOOK, regex=True).mean() < DATE_SHARE:  # most text columns end here
         return 0.0
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        return float(pd.to_datetime(sample, errors="coerce", format="mixed").notna().mean())
+    return float(read_dates(sample).notna().mean())
 
 
 def plan_columns(features: pd.DataFrame) -> tuple[Column, ...]:
@@ -104,25 +117,33 @@ def used(columns) -> list[str]:
 
 
 def as_numbers(frame) -> pd.DataFrame:
-    """Numeric cells as floats; a cell that is not a number as empty (numeric columns read as text)."""
-    return pd.DataFrame(frame).apply(pd.to_numeric, errors="coerce").astype(np.float64)
+    """Numeric cells as floats; a cell that is not a finite number as empty (numbers written as text)."""
+    numbers = pd.DataFrame(frame).apply(pd.to_numeric, errors="coerce").astype(np.float64)
+    return numbers.where(np.isfinite(numbers))
+
+
+def text_of(value):
+    """A cell as the text of a category: a whole-number float as the integer it is (a column read back as
+    numbers has 1.0 where the training table had "1"); an empty cell as NaN."""
+    if pd.isna(value):
+        return np.nan
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
 
 
 def as_text(frame) -> np.ndarray:
     """Category cells as strings (booleans and numbers alike), an empty one as NaN for the imputer."""
     frame = pd.DataFrame(frame)
-    return np.stack([frame[c].map(lambda v: np.nan if pd.isna(v) else str(v)).to_numpy(dtype=object)
-                     for c in frame.columns], axis=1)
+    return np.stack([frame[c].map(text_of).to_numpy(dtype=object) for c in frame.columns], axis=1)
 
 
 def date_parts(frame) -> np.ndarray:
     """Each date column as its year, month and day of week; a cell that is not a date as empty."""
     frame, parts = pd.DataFrame(frame), []
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        for c in frame.columns:
-            dates = pd.to_datetime(frame[c].astype(object), errors="coerce", format="mixed")
-            parts += [dates.dt.year, dates.dt.month, dates.dt.dayofweek]
+    for c in frame.columns:
+        dates = read_dates(frame[c])
+        parts += [dates.dt.year, dates.dt.month, dates.dt.dayofweek]
     return np.stack([p.to_numpy(dtype=np.float64, na_value=np.nan) for p in parts], axis=1)
 
 

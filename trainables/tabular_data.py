@@ -7,7 +7,7 @@ scale of a regression target) is fitted on the training split only.
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
@@ -55,6 +55,7 @@ class TabularData:
     fingerprint: str = ""      # sha256 prefix of the raw table
     raw: RawSplits | None = None  # the splits before preprocessing: a refit or a fold fits its own on them
     notes: tuple[str, ...] = field(default_factory=tuple)  # what loading did to the table, a line each
+    dropped: tuple[str, ...] = ()  # the table's columns --drop left out (a served model ignores them too)
 
     @property
     def n_features(self) -> int:
@@ -99,6 +100,9 @@ def read_features(path: str | Path, target: str | None,
     if empty_target.any():
         notes.append(f"{int(empty_target.sum())} row(s) with an empty '{target}' left out")
         frame = frame[~empty_target].reset_index(drop=True)
+        labels = frame[target]
+        if pd.api.types.is_float_dtype(labels) and (labels % 1 == 0).all():
+            frame[target] = labels.astype(np.int64)  # whole-number labels read as floats for their gaps
     features = frame.drop(columns=[target, *drop])
     if len(frame) < MIN_ROWS:
         problems.append(f"it has {len(frame)} rows with a '{target}'; at least {MIN_ROWS} are needed")
@@ -196,9 +200,9 @@ def rescaled(data: TabularData, raw: RawSplits) -> TabularData:
     """The same table cut into other splits, with the preprocessing fitted on their training rows. The
     target keeps its scale, so that losses on the standardised target stay comparable with the original
     splits'."""
-    return preprocessed(raw, columns=data.columns, classes=data.classes, feature_names=data.feature_names,
-                        target=data.target, source=data.source, fingerprint=data.fingerprint, notes=data.notes,
-                        target_scale=(data.y_mean, data.y_std))
+    return replace(preprocessed(raw, columns=data.columns, classes=data.classes, feature_names=data.feature_names,
+                                target=data.target, source=data.source, fingerprint=data.fingerprint,
+                                notes=data.notes, target_scale=(data.y_mean, data.y_std)), dropped=data.dropped)
 
 
 def _rows(*frames: pd.DataFrame) -> pd.DataFrame:
@@ -249,10 +253,13 @@ def load_tabular(*, builtin, data: str | None, target: str | None, seed: int, mi
             raise DataError("--drop names columns of --data; give --data FILE too.")
         x, y_raw, target_name, source = builtin()
     if min_classes is None:
-        return split_and_preprocess(x, regression_target(y_raw, target_name), seed=seed, classes=None,
-                                    target=target_name, source=source, notes=notes)
-    y, classes = encode_labels(y_raw, target_name, min_classes, max_classes)
-    return split_and_preprocess(x, y, seed=seed, classes=classes, target=target_name, source=source, notes=notes)
+        loaded = split_and_preprocess(x, regression_target(y_raw, target_name), seed=seed, classes=None,
+                                      target=target_name, source=source, notes=notes)
+    else:
+        y, classes = encode_labels(y_raw, target_name, min_classes, max_classes)
+        loaded = split_and_preprocess(x, y, seed=seed, classes=classes, target=target_name, source=source,
+                                      notes=notes)
+    return replace(loaded, dropped=tuple(drop))
 
 
 def sklearn_builtin(loader_name: str):

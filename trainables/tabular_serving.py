@@ -14,7 +14,7 @@ import torch
 from torch import nn
 
 from pipelines.errors import DataError
-from trainables.preprocessing import LEFT_OUT, NUMERIC, transform, used
+from trainables.preprocessing import LEFT_OUT, NUMERIC, as_numbers, text_of, transform, used
 from trainables.table_files import read_table
 from trainables.tabular_data import TabularData
 
@@ -27,7 +27,9 @@ class TabularPredictor:
         self.feature_names = list(data.feature_names)
         self.columns = data.columns
         self.inputs = used(data.columns)
-        self.left_out = [c.name for c in data.columns if c.kind == LEFT_OUT]
+        # Columns of the training table the model ignores: left out by the plan, or by --drop.
+        self.left_out = [c.name for c in data.columns if c.kind == LEFT_OUT] + list(data.dropped)
+        self.text_numbers = [c.name for c in data.columns if c.text_numbers]
         self.preprocessor = data.preprocessor
         self.target = data.target
         self.classes = list(data.classes) if data.classes is not None else None
@@ -39,14 +41,15 @@ class TabularPredictor:
         for c in data.columns:
             if c.kind == LEFT_OUT or pd.api.types.is_bool_dtype(training[c.name]):
                 continue
-            if c.kind == NUMERIC and not c.why:
-                example[c.name] = example[c.name].astype(np.float64)  # doubles: MLflow refuses ints for them
+            if c.kind == NUMERIC:
+                # Doubles: from integers the signature would say long, and refuse decimals and empty cells.
+                example[c.name] = as_numbers(example[[c.name]])[c.name]
                 continue
             # Text in the signature: a cell of its own where the first rows are all empty.
             if example[c.name].isna().all():
                 example[c.name] = example[c.name].astype(object)
                 example.loc[example.index[0], c.name] = training[c.name].dropna().mode().iloc[0]
-            example[c.name] = example[c.name].map(lambda v: v if pd.isna(v) else str(v)).astype(object)
+            example[c.name] = example[c.name].map(text_of).astype(object)
         gaps = [c.name for c in data.columns if c.kind != LEFT_OUT and c.empty]
         if gaps:
             example[gaps] = example[gaps].astype(object)
@@ -61,7 +64,7 @@ class TabularPredictor:
         frame = raw if isinstance(raw, pd.DataFrame) else pd.DataFrame(raw)
         frame = frame.set_axis([str(c) for c in frame.columns], axis=1)
         missing = [c for c in self.inputs if c not in frame.columns]
-        extra = [c for c in frame.columns if c not in self.feature_names]
+        extra = [c for c in frame.columns if c not in self.feature_names and c not in self.left_out]
         if missing or extra:
             problems = ([f"missing column(s) {', '.join(map(repr, missing))}"] if missing else []) + (
                 [f"unknown column(s) {', '.join(map(repr, extra))}"
@@ -77,7 +80,7 @@ class TabularPredictor:
         """A numeric column that was all numbers in training takes numbers or empty cells only."""
         bad, infinite = [], []
         for c in self.columns:
-            if c.kind != NUMERIC or c.why:  # numbers read from text take stray text as empty
+            if c.kind != NUMERIC or c.text_numbers:  # numbers written as text take stray text as empty
                 continue
             values = frame[c.name]
             numbers = pd.to_numeric(values, errors="coerce")

@@ -26,7 +26,8 @@ from mlflow.models import infer_signature
 
 MODEL_NAME = "model"                 # artifact name of the logged model on its run
 TASK_KEY = "hpo_task"                # the model's metadata: which task's read_raw reads its input
-LEFT_OUT_KEY = "hpo_left_out"        # ... and the columns of the training table the model ignores
+LEFT_OUT_KEY = "hpo_left_out"        # ... the columns of the training table the model ignores
+TEXT_NUMBERS_KEY = "hpo_text_numbers"  # ... and its columns of numbers written as text (stray text: empty)
 PROJECT = Path(__file__).resolve().parents[2]  # the checkout: pipelines/serving/model.py
 CODE_PACKAGES = ("pipelines", "trainables", "search_spaces")
 REQUIREMENTS = ("mlflow", "torch", "numpy", "pandas", "scikit-learn", "cloudpickle")
@@ -73,6 +74,17 @@ def code_version() -> dict[str, str]:
     return found
 
 
+def loose_types(signature, columns) -> None:
+    """Columns of numbers written as text take text or numbers (the predictor reads either): MLflow's
+    schema would refuse one of the two whatever type it says."""
+    from mlflow.types.schema import AnyType, ColSpec
+
+    specs = signature.inputs.inputs
+    for i, spec in enumerate(specs):
+        if spec.name in columns:
+            specs[i] = ColSpec(AnyType(), spec.name, required=spec.required)
+
+
 def log_model(task, model, data, config: dict, run_id: str, predictor=None):
     """Log the run's model: pyfunc from raw input where the task can serve (the task's predictor of
     `model`, or `predictor` when given: an ensemble's, say), else plain pytorch."""
@@ -91,7 +103,9 @@ def log_model(task, model, data, config: dict, run_id: str, predictor=None):
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # hints about integer columns and type hints: not for a user here
             signature = infer_signature(example, predictor.predict(example))
+            loose_types(signature, getattr(predictor, "text_numbers", []))
             return mlflow.pyfunc.log_model(
                 name=MODEL_NAME, python_model=TaskModel(predictor), signature=signature, input_example=example,
                 code_paths=[str(PROJECT / p) for p in CODE_PACKAGES], pip_requirements=requirements(),
-                metadata={TASK_KEY: task.name, LEFT_OUT_KEY: list(getattr(predictor, "left_out", []))})
+                metadata={TASK_KEY: task.name, LEFT_OUT_KEY: list(getattr(predictor, "left_out", [])),
+                          TEXT_NUMBERS_KEY: list(getattr(predictor, "text_numbers", []))})

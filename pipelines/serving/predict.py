@@ -10,8 +10,9 @@ from mlflow.exceptions import MlflowException
 
 from pipelines import registry
 from pipelines.errors import DataError, UsageError
-from pipelines.serving.model import LEFT_OUT_KEY, TASK_KEY
+from pipelines.serving.model import LEFT_OUT_KEY, TASK_KEY, TEXT_NUMBERS_KEY
 from pipelines.tracking.store import client_for, resolve_tracking_uri
+from trainables.preprocessing import text_of
 
 
 def load_model(model_uri: str):
@@ -35,14 +36,17 @@ def predict(model_uri: str, data_path: str, tracking_uri: str | None, out=sys.st
                          "hpo predict serves the models of tasks with serving hooks.")
     task = registry.get(task_name).task
     raw = task.read_raw(data_path)
-    left_out = (model.metadata.metadata or {}).get(LEFT_OUT_KEY, [])
-    model.predict(conform(raw, model.metadata.get_input_schema(), left_out)).to_csv(out, index=False)
+    metadata = model.metadata.metadata or {}
+    raw = conform(raw, model.metadata.get_input_schema(), metadata.get(LEFT_OUT_KEY, []),
+                  metadata.get(TEXT_NUMBERS_KEY, []))
+    model.predict(raw).to_csv(out, index=False)
     return 0
 
 
-def conform(raw, schema, left_out=()):
+def conform(raw, schema, left_out=(), text_numbers=()):
     """Table input with the model's columns, each of the type its signature says: MLflow itself would drop
-    extra columns silently, refuse whole numbers for doubles and numbers or an empty column for text."""
+    extra columns silently, refuse whole numbers for doubles and numbers or an empty column for text. In a
+    column of `text_numbers` (numbers written as text in training) a cell that is not a number is empty."""
     if not isinstance(raw, pd.DataFrame) or schema is None or not schema.has_input_names():
         return raw
     wanted, given = schema.input_names(), [str(c) for c in raw.columns]
@@ -61,10 +65,10 @@ def conform(raw, schema, left_out=()):
             continue
         kind, column = getattr(spec.type, "name", str(spec.type)), raw[spec.name]
         if kind == "string":
-            raw[spec.name] = column.map(lambda v: v if pd.isna(v) else str(v)).astype(object)
+            raw[spec.name] = column.map(text_of).astype(object)
         elif kind in ("double", "float"):
             numbers = pd.to_numeric(column, errors="coerce")
-            if (numbers.isna() & column.notna()).any():
+            if (numbers.isna() & column.notna()).any() and spec.name not in text_numbers:
                 not_numbers.append(spec.name)
             raw[spec.name] = numbers.astype("float64")
     if not_numbers:

@@ -209,7 +209,8 @@ def test_mlflow_models_serve_answers_with_the_labels(sweep):
             except OSError:
                 assert server.poll() is None and time.monotonic() < deadline, server.stderr.read()[-3000:]
                 time.sleep(1)
-        sent = with_surprises(rows)  # JSON null for an empty cell
+        sent = with_surprises(rows)  # JSON null for an empty cell; numbers as JSON numbers
+        sent["income"] = pd.to_numeric(sent["income"], errors="coerce")
         body = {"dataframe_split": {"columns": list(sent.columns),
                                     "data": sent.astype(object).where(sent.notna(), None).values.tolist()}}
         request = urllib.request.Request(f"http://127.0.0.1:{port}/invocations", data=json.dumps(body).encode(),

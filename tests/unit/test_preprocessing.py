@@ -104,3 +104,23 @@ def test_drop_leaves_columns_out_and_a_bad_parquet_file_is_refused(tmp_path):
     (tmp_path / "bad.parquet").write_text("not parquet")
     with pytest.raises(DataError, match="not a readable Parquet file"):
         binary.load_data(DataRequest(data=str(tmp_path / "bad.parquet"), target="label"))
+
+
+@pytest.mark.parametrize("values, kind", [
+    (["10:30", "11:00"] * 20, CATEGORY),                                   # times of day are not dates
+    (["1st", "2nd"] * 20, CATEGORY),                                       # nor ordinals
+    (["2021-03-04T10:00+01:00", "2021-05-04T10:00+02:00"] * 20, DATE),    # mixed UTC offsets
+])
+def test_what_reads_as_a_date(values, kind):
+    assert plan_column("c", pd.Series(values)).kind == kind
+
+
+def test_infinite_numbers_written_as_text_count_as_empty_and_whole_labels_stay_integers(tmp_path):
+    frame = messy_table()
+    frame["income"] = frame["income"].where(frame.index != 9, "inf")
+    frame["label"] = frame["label"].map({"yes": 1, "no": 0})  # with its gaps: read back as floats
+    path = tmp_path / "t.csv"
+    frame.to_csv(path, index=False)
+    data = binary.load_data(DataRequest(data=str(path), target="label"))
+    assert np.isfinite(data.x_train.numpy()).all() and data.classes == [0, 1]
+    assert all(isinstance(c, int) for c in data.classes)

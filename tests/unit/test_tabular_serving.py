@@ -141,3 +141,12 @@ def test_text_columns_empty_in_the_first_rows_are_still_text_in_the_example(tmp_
     predictor = task.make_predictor(model, data, CONFIG)
     inputs = {c.name: c for c in infer_signature(predictor.example(), None).inputs.inputs}
     assert inputs["note"].type.name == "string" and not inputs["note"].required
+
+
+def test_columns_left_out_by_drop_are_ignored_when_served(tmp_path):
+    path = tmp_path / "people.csv"
+    messy_table().to_csv(path, index=False)
+    task, model, data = trained("binary", DataRequest(data=str(path), target="label", seed=0, drop=("member",)))
+    predictor = task.make_predictor(model, data, CONFIG)
+    rows = pd.read_csv(path).drop(columns=["label"]).head(5)   # the member column included
+    assert "member" in predictor.left_out and len(predictor.predict(rows)) == 5
