@@ -26,7 +26,7 @@ SINGLE_MODEL = ["--cv", "0", "--ensemble", "0"]
 # One small config of the classification MLP tasks: overhead, scale and throughput use it.
 FIXED_CONFIG = {"batch_size": 32, "epochs": 10, "lr": 1e-3, "optimizer": "Adam", "n_layers": 2,
                 "n_units_l0": 64, "n_units_l1": 32, "activation": "ReLU", "dropout": 0.0, "weight_decay": 1e-5,
-                "class_weight": "none"}
+                "class_weight": "none", "lr_schedule": "constant", "norm": "none", "l1": 0.0}
 
 
 def parser(doc: str, **defaults) -> argparse.ArgumentParser:

@@ -11,7 +11,7 @@ from typing import Callable
 from pipelines.errors import SpaceError
 from search_spaces.space import ParamSpec, Space
 
-NOT_SEARCHED = ("seed",)   # keys a trial's config has besides the space's params
+NOT_SEARCHED = ("seed", "patience")   # keys a trial's config has besides the space's params (--patience)
 
 
 class _FixedTrial:

@@ -1,6 +1,6 @@
 """The object a task's `define(space)` function draws its params from.
 
-A define function reads like an Optuna objective (`space.int("epochs", 5, 50)`), but each param can be
+A define function reads like an Optuna objective (`space.int("epochs", 5, 50, default=30)`), but each param can be
 replaced by a user's YAML distribution and capped by a sweep flag (`--max-epochs`). Every override is
 checked against the param it replaces, so a bad space fails before a sweep starts.
 """
@@ -101,18 +101,23 @@ def apply_cap(spec: ParamSpec, cap: float) -> ParamSpec:
 class Space:
     """Suggests each param through an Optuna trial, using the user's override where one is given."""
 
-    def __init__(self, trial, overrides: dict[str, ParamSpec] | None = None, caps: dict[str, float] | None = None):
+    def __init__(self, trial, overrides: dict[str, ParamSpec] | None = None, caps: dict[str, float] | None = None,
+                 grid: bool = False):
         self.trial = trial
         self.overrides = overrides or {}
         self.caps = caps or {}
+        self.grid = grid                            # a grid search: params not overridden take their default
         self.defaults: dict[str, ParamSpec] = {}   # every param the define function asked for
 
-    def _suggest(self, name: str, default: ParamSpec, limits: Limits):
+    def _suggest(self, name: str, default: ParamSpec, limits: Limits, value=None):
+        """`value`: the task's default value of the param (a grid search's value where it is not searched)."""
         self.defaults[name] = default
         spec = default
         if name in self.overrides:
             spec = self.overrides[name]
             check_override(name, default, spec, limits)
+        elif self.grid:
+            return min(value, self.caps[name]) if name in self.caps else value
         if name in self.caps:
             spec = apply_cap(spec, self.caps[name])
         if spec.kind == "categorical":
@@ -122,18 +127,21 @@ class Space:
             return self.trial.suggest_int(name, int(spec.low), int(spec.high), step=int(spec.step or 1), log=spec.log)
         return self.trial.suggest_float(name, float(spec.low), float(spec.high), step=spec.step, log=spec.log)
 
-    def int(self, name: str, low: int, high: int, *, log: bool = False, minimum: int | None = None,
+    # `default`: the task's default value of the param, what a grid search uses where it does not search it.
+    def int(self, name: str, low: int, high: int, *, default: int, log: bool = False, minimum: int | None = None,
             maximum: int | None = None) -> int:
-        return self._suggest(name, ParamSpec("int", low, high, log), Limits(minimum=minimum, maximum=maximum))
+        return self._suggest(name, ParamSpec("int", low, high, log), Limits(minimum=minimum, maximum=maximum), default)
 
-    def float(self, name: str, low: float, high: float, *, log: bool = False, minimum: float | None = None,
-              above: float | None = None, maximum: float | None = None) -> float:
+    def float(self, name: str, low: float, high: float, *, default: float, log: bool = False,
+              minimum: float | None = None, above: float | None = None, maximum: float | None = None) -> float:
         return self._suggest(name, ParamSpec("float", low, high, log),
-                             Limits(minimum=minimum, above=above, maximum=maximum))
+                             Limits(minimum=minimum, above=above, maximum=maximum), default)
 
-    def categorical(self, name: str, choices: list, *, allowed=None, minimum=None):
+    def categorical(self, name: str, choices: list, *, default=None, allowed=None, minimum=None):
+        """`default` None: the first choice."""
         return self._suggest(name, ParamSpec("categorical", choices=tuple(choices)),
-                             Limits(allowed=tuple(allowed) if allowed is not None else None, minimum=minimum))
+                             Limits(allowed=tuple(allowed) if allowed is not None else None, minimum=minimum),
+                             choices[0] if default is None else default)
 
 
 class _TracingTrial:

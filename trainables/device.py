@@ -85,12 +85,21 @@ class Precision:
             return contextlib.nullcontext()
         return torch.autocast(self.device.torch.type, dtype=self.device.amp_dtype)
 
-    def backward_step(self, loss: torch.Tensor, optimizer) -> None:
+    def backward_step(self, loss: torch.Tensor, optimizer, clip: float | None = None) -> None:
+        """Backward and step; `clip` caps the gradients' total norm first (on their true, unscaled values)."""
+        optimizers = getattr(optimizer, "optimizers", [optimizer])  # an OptimizerSet steps several
         if self.scaler is None:
             loss.backward()
+            if clip:
+                torch.nn.utils.clip_grad_norm_([p for o in optimizers for g in o.param_groups for p in g["params"]],
+                                               clip)
             optimizer.step()
             return
         self.scaler.scale(loss).backward()
-        for each in getattr(optimizer, "optimizers", [optimizer]):  # an OptimizerSet steps several
+        if clip:
+            for each in optimizers:
+                self.scaler.unscale_(each)
+            torch.nn.utils.clip_grad_norm_([p for o in optimizers for g in o.param_groups for p in g["params"]], clip)
+        for each in optimizers:
             self.scaler.step(each)
         self.scaler.update()

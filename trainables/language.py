@@ -75,7 +75,8 @@ def make_train(build_model: Callable[[dict, TextData], nn.Module], context_of: C
         model, data, optimizer = prepare_trial(build_model, config, data, io)
         batches = window_batches(data.train, batch_size=int(config["batch_size"]), context=context_of(config),
                                  steps=STEPS_PER_EPOCH)
-        fit([Member(model, optimizer, batches, lambda m: evaluate(m, data, "val"))], lm_loss, config=config, io=io)
+        fit([Member(model, optimizer, batches, lambda m: evaluate(m, data, "val"),
+                    clip=float(config.get("grad_clip", 0.0)) or None)], lm_loss, config=config, io=io)
     return train
 
 

@@ -14,6 +14,7 @@ from torch import nn
 
 from trainables.device import Precision, on_device
 from trainables.folds import fold_datas
+from trainables.lr_schedules import LrSchedule
 from trainables.optimizers import make_optimizer
 
 # Epochs without an improvement of the objective before a trial ends itself: regularised MLPs on small
@@ -23,15 +24,30 @@ MIN_IMPROVEMENT = 1e-4  # a smaller gain in the objective does not count as an i
 
 
 def shuffled_batches(x: torch.Tensor, y: torch.Tensor, batch_size: int, generator: torch.Generator):
-    """One pass over (x, y) in shuffled mini-batches sliced from memory (no DataLoader)."""
+    """One pass over (x, y) in shuffled mini-batches sliced from memory (no DataLoader). A last batch of a
+    single row is left out of the pass (batch norm cannot train on one row); the shuffle picks it anew
+    each epoch."""
     order = torch.randperm(len(x), generator=generator).to(x.device)
     x, y = x[order], y[order]  # one gather per epoch; batches below are views
     for start in range(0, len(x), batch_size):
+        if start and len(x) - start == 1:
+            return
         yield x[start:start + batch_size], y[start:start + batch_size]
 
 
-def train_steps(model: nn.Module, optimizer, loss_fn, batches: Iterable, precision: Precision) -> float:
-    """One epoch made of the (x, y) batches a batch source yields; returns the mean loss per row."""
+def l1_penalty(model: nn.Module, weight: float) -> Callable[[], torch.Tensor] | None:
+    """The L1 penalty of a config's `l1`: weight x the sum of |w| over the model's weight matrices (not its
+    biases or norms); None for 0."""
+    if not weight:
+        return None
+    matrices = [p for p in model.parameters() if p.dim() > 1]
+    return lambda: weight * torch.stack([m.abs().sum() for m in matrices]).sum()
+
+
+def train_steps(model: nn.Module, optimizer, loss_fn, batches: Iterable, precision: Precision,
+                penalty: Callable[[], torch.Tensor] | None = None, clip: float | None = None) -> float:
+    """One epoch made of the (x, y) batches a batch source yields; returns the mean loss per row (without the
+    penalty, which is added to what is minimised; `clip` caps the gradients' norm)."""
     model.train()
     # A step of a small model is all per-op overhead: the loop adds no tensor op of its own per step
     # (batch losses are kept and weighted once at the end, with no .item() sync per batch).
@@ -40,7 +56,7 @@ def train_steps(model: nn.Module, optimizer, loss_fn, batches: Iterable, precisi
         optimizer.zero_grad()
         with precision.autocast():
             loss = loss_fn(model(xb), yb)
-        precision.backward_step(loss, optimizer)
+        precision.backward_step(loss if penalty is None else loss + penalty(), optimizer, clip)
         losses.append(loss.detach())
         sizes.append(len(xb))
     weights = torch.tensor(sizes, dtype=torch.float32, device=losses[0].device)
@@ -66,6 +82,8 @@ class Member:
     optimizer: Any
     batches: Callable[[torch.Generator], Iterable]   # one epoch's (x, y) batches, shuffled by the generator
     validate: Callable[[nn.Module], dict]             # the val_* metrics of the model
+    penalty: Callable[[], torch.Tensor] | None = None  # added to each step's loss (l1_penalty)
+    clip: float | None = None                         # the gradients' norm is capped at this (grad_clip)
 
 
 def in_memory(x: torch.Tensor, y: torch.Tensor, batch_size: int) -> Callable[[torch.Generator], Iterable]:
@@ -77,10 +95,12 @@ def clone_state(model: nn.Module) -> dict:
     return {k: v.detach().clone() for k, v in model.state_dict().items()}
 
 
-def checkpoint_state(members: list[Member], generator, progress: dict, best_models: list | None) -> dict:
+def checkpoint_state(members: list[Member], generator, progress: dict, best_models: list | None,
+                     schedules: list | None = None) -> dict:
     """Everything needed to continue a trial, and the weights of each model at its best epoch so far."""
     return {"models": [m.model.state_dict() for m in members],
             "optimizers": [m.optimizer.state_dict() for m in members],
+            "schedules": [s.state_dict() for s in schedules or []],
             "generator": generator.get_state(), "progress": dict(progress),
             "best_models": best_models if best_models is not None else [clone_state(m.model) for m in members]}
 
@@ -119,11 +139,14 @@ def fit(members: list[Member], loss_fn, *, config: dict, io) -> None:
     # best_score: the objective at the best epoch, lower is better (Objective.loss)
     progress = {"epoch": 0, "best_score": math.inf, "best": {}, "best_epoch": 0, "bad_epochs": 0}
     best_models = None
+    schedules = [LrSchedule(m.optimizer, config, objective.mode) for m in members]
     saved = io.restore()
     if saved is not None:
         for member, model_state, optimizer_state in zip(members, saved["models"], saved["optimizers"]):
             member.model.load_state_dict(model_state)
             member.optimizer.load_state_dict(optimizer_state)
+        for schedule, state in zip(schedules, saved.get("schedules", [])):
+            schedule.load_state_dict(state)
         generator.set_state(saved["generator"])
         progress, best_models = saved["progress"], saved["best_models"]
         if "best_score" not in progress:  # saved before --metric: the objective was val_loss
@@ -135,9 +158,10 @@ def fit(members: list[Member], loss_fn, *, config: dict, io) -> None:
             return
 
     for epoch in range(progress["epoch"] + 1, epochs + 1):
-        train_loss = float(np.mean([train_steps(m.model, m.optimizer, loss_fn, m.batches(generator), precision)
-                                    for m, precision in zip(members, precisions)]))
-        metrics = mean_metrics([m.validate(m.model) for m in members])
+        train_loss = float(np.mean([train_steps(m.model, m.optimizer, loss_fn, m.batches(generator), precision,
+                                                m.penalty, m.clip) for m, precision in zip(members, precisions)]))
+        scores = [m.validate(m.model) for m in members]
+        metrics = mean_metrics(scores)
         diverged = [f"{name} became {value}" for name, value in (("train_loss", train_loss),
                                                                  ("val_loss", metrics["val_loss"]))
                     if not math.isfinite(value)]
@@ -150,8 +174,10 @@ def fit(members: list[Member], loss_fn, *, config: dict, io) -> None:
                 objective.best: objective.worst, **progress["best"], "final": True,
                 "diverged": f"{', '.join(diverged)} at epoch {epoch} "
                             f"(lr={config.get('lr')}, optimizer={config.get('optimizer')})"}
-            io.report(progress["last_report"], checkpoint_state(members, generator, progress, best_models))
+            io.report(progress["last_report"], checkpoint_state(members, generator, progress, best_models, schedules))
             return
+        for schedule, member_scores in zip(schedules, scores):  # each model's lr follows its own validation
+            schedule.epoch_end(member_scores[objective.metric])
         # Patience counts epochs without a real improvement; the best weights follow any improvement. An
         # undefined objective (AUC of a fold without one class, say) is the worst; the first epoch is
         # best until one is better, so a trial always reports best_* metrics.
@@ -166,7 +192,7 @@ def fit(members: list[Member], loss_fn, *, config: dict, io) -> None:
         final = epoch == epochs or progress["bad_epochs"] >= patience
         progress["last_report"] = {"epoch": epoch, "train_loss": train_loss, **metrics, **progress["best"],
                                    "best_epoch": progress["best_epoch"], "final": final}
-        io.report(progress["last_report"], checkpoint_state(members, generator, progress, best_models))
+        io.report(progress["last_report"], checkpoint_state(members, generator, progress, best_models, schedules))
         if final:
             return
 
@@ -189,6 +215,7 @@ def make_train(build_model: Callable[[dict, Any], nn.Module], make_loss: Callabl
         for fold in fold_datas(data):
             model, fold, optimizer = prepare_trial(build_model, config, fold, io)
             members.append(Member(model, optimizer, in_memory(fold.x_train, fold.y_train, int(config["batch_size"])),
-                                  lambda m, fold=fold: evaluate(m, fold, "val")))
+                                  lambda m, fold=fold: evaluate(m, fold, "val"),
+                                  penalty=l1_penalty(model, float(config.get("l1", 0.0)))))
         fit(members, make_loss(config, fold), config=config, io=io)
     return train

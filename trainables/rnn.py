@@ -59,8 +59,8 @@ def build_model(config: dict, data: SeriesData) -> nn.Module:
 def train(config: dict, data: SeriesData, io) -> None:
     model, data, optimizer = prepare_trial(build_model, config, data, io)
     x, y = data.windows("train", model.window)
-    fit([Member(model, optimizer, in_memory(x, y, int(config["batch_size"])), lambda m: evaluate(m, data, "val"))],
-        nn.functional.mse_loss, config=config, io=io)
+    fit([Member(model, optimizer, in_memory(x, y, int(config["batch_size"])), lambda m: evaluate(m, data, "val"),
+                clip=float(config.get("grad_clip", 0.0)) or None)], nn.functional.mse_loss, config=config, io=io)
 
 
 def scores(split_name: str, prediction: torch.Tensor, target: torch.Tensor, std: float) -> dict:

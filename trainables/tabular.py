@@ -12,7 +12,8 @@ from trainables.tabular_data import TabularData
 
 def build_tabular_mlp(config: dict, data: TabularData, n_outputs: int) -> nn.Module:
     return build_mlp(data.n_features, n_outputs, layer_widths(config),
-                     activation=config.get("activation", "ReLU"), dropout=float(config.get("dropout", 0.0)))
+                     activation=config.get("activation", "ReLU"), dropout=float(config.get("dropout", 0.0)),
+                     norm=config.get("norm", "none"))
 
 
 def split(data: TabularData, name: str) -> tuple[torch.Tensor, torch.Tensor]:

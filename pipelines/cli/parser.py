@@ -63,7 +63,7 @@ def build_parser() -> argparse.ArgumentParser:
     run = commands.add_parser("run", help="run a sweep", epilog=RUN_EXAMPLES,
                               formatter_class=argparse.RawDescriptionHelpFormatter)
     run.add_argument("task", help=f"one of {', '.join(TASK_NAMES)}")
-    run.add_argument("--trials", type=_number(int), default=20, help="trials to run (default 20)")
+    run.add_argument("--trials", type=_number(int), help="trials to run (default 20; a grid: every combination)")
     run.add_argument("--max-epochs", type=_number(int), help="cap on a trial's epochs; ASHA's max_t")
     run.add_argument("--concurrency", type=_number(int), help="trials at once (default: as many as CPUs fit)")
     run.add_argument("--cpus-per-trial", type=_number(float), default=1.0, help="CPUs per trial (default 1)")
@@ -81,8 +81,22 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--time-budget", type=_number(float), help="seconds; then no new trials, running ones stop")
     run.add_argument("--max-failures", type=_number(int), default=1,
                      help="retries of a trial that raised (default 1); a diverged trial is not retried")
-    run.add_argument("--search", default="tpe", help="tpe (default) or random")
-    run.add_argument("--scheduler", default="asha", help="asha (default) or fifo")
+    run.add_argument("--search", default="tpe",
+                     help="Optuna's sampler: tpe (default), random, grid (every combination of the --space file's "
+                          "choices; other params at the task's defaults), gp, cmaes or qmc")
+    run.add_argument("--scheduler", default="asha",
+                     help="Ray's early stopping: asha (default), hyperband (ASHA with 3 brackets), median (the "
+                          "median stopping rule) or fifo (none)")
+    run.add_argument("--grace-period", type=_number(int),
+                     help="epochs every trial runs before the scheduler may stop it (default 6)")
+    run.add_argument("--reduction-factor", type=_number(int),
+                     help="asha, hyperband: 1/this of the trials go on at each rung (default 3)")
+    run.add_argument("--patience", type=_number(int),
+                     help="epochs without improvement of the objective before a trial ends itself (default 10)")
+    run.add_argument("--warm-start", metavar="NAME[,NAME]",
+                     help="earlier sweeps of the task (same --storage) whose finished trials the search starts from")
+    run.add_argument("--enqueue", metavar="FILE.yaml",
+                     help="a YAML list of configs (all or some of the params) the sweep runs first")
     run.add_argument("--cv", type=_number(int),
                      help="K-fold cross-validation of each trial on train+val (K >= 2; 0: the single validation "
                           "split; default 5 folds for the tabular tasks on up to 5,000 train+val rows; cnn takes it "

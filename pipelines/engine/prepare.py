@@ -10,9 +10,11 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from pipelines import registry
-from pipelines.engine.settings import SweepSettings, check_settings, drop_columns
+from pipelines.engine.given_trials import enqueued_configs, warm_start_trials
+from pipelines.engine.settings import DEFAULT_TRIALS, SweepSettings, check_settings, drop_columns
 from pipelines.errors import UsageError
 from pipelines.tracking.store import resolve_tracking_uri
+from search_spaces.grid import grid_size, grid_values
 from search_spaces.space import check_space
 from search_spaces.yaml_space import load_space_file
 from trainables.folds import Folds, whole
@@ -33,6 +35,9 @@ class PreparedSweep:
     max_epochs: int               # the most epochs a trial may run: ASHA's max_t
     data: object                  # what the task's loader returned, cut into Folds under --cv
     objective: Objective          # what trials are ranked by (--metric)
+    grid: dict | None = None      # --search grid: each grid param's values (search_spaces.grid)
+    enqueued: tuple = ()          # --enqueue: configs run first
+    warm_trials: tuple = ()       # --warm-start: earlier sweeps' finished trials, told to the study
 
     @property
     def sweep_dir(self) -> Path:
@@ -47,6 +52,14 @@ def prepare(settings: SweepSettings, new_sweep: bool = True) -> PreparedSweep:
     overrides = load_space_file(settings.space) if settings.space else {}
     caps = {"epochs": settings.max_epochs} if settings.max_epochs else {}
     summary = check_space(registered.define_space, overrides, caps)
+    grid = grid_values(overrides, caps) if settings.search == "grid" else None
+    trials = settings.trials or DEFAULT_TRIALS
+    if grid is not None:  # every combination once, unless --trials asks for fewer
+        trials = min(settings.trials or grid_size(grid), grid_size(grid))
+    enqueued = (enqueued_configs(settings.enqueue, registered.define_space, overrides, caps)
+                if settings.enqueue and new_sweep else ())
+    warm = (warm_start_trials(settings.warm_start, settings.storage, settings.task, objective.metric,
+                              registered.define_space, overrides, caps) if settings.warm_start and new_sweep else ())
     tracking_uri = resolve_tracking_uri(settings.tracking_uri)
     data = registered.task.load_data(DataRequest(data=settings.data, target=settings.target,
                                                  dataset=settings.dataset, data_dir=settings.data_dir,
@@ -54,11 +67,12 @@ def prepare(settings: SweepSettings, new_sweep: bool = True) -> PreparedSweep:
     # Absolute from here on: `hpo resume` may run from another folder.
     data_path, data_dir = (str(Path(p).expanduser().resolve()) if p else p for p in (settings.data, settings.data_dir))
     cv = folds_count(settings.cv, registered.task, data)
-    settings = replace(settings, tracking_uri=tracking_uri, data=data_path, data_dir=data_dir,
+    settings = replace(settings, tracking_uri=tracking_uri, data=data_path, data_dir=data_dir, trials=trials,
                        ensemble=ensemble_size(settings.ensemble, registered.task), cv=cv, metric=objective.metric)
     if cv:
         data = Folds(data, tuple(registered.task.cross_validate(data, cv, settings.seed)))
-    return PreparedSweep(settings, registered, overrides, caps, int(summary.largest["epochs"]), data, objective)
+    return PreparedSweep(settings, registered, overrides, caps, int(summary.largest["epochs"]), data, objective,
+                         grid, enqueued, warm)
 
 
 def objective_of(asked: str | None, task) -> Objective:

@@ -1,13 +1,24 @@
-"""The trial scheduler of a sweep (ASHA or none), and the epochs at which it compares trials."""
+"""The trial scheduler of a sweep (Ray's ASHA, asynchronous Hyperband, the median stopping rule, or none),
+and the epochs at which it compares trials."""
 from __future__ import annotations
 
-from ray.tune.schedulers import ASHAScheduler, FIFOScheduler
+from ray.tune.schedulers import AsyncHyperBandScheduler, FIFOScheduler, MedianStoppingRule
 
 from pipelines.engine.settings import SweepSettings
 
 ASHA_GRACE_EPOCHS = 6       # epochs every trial gets before ASHA may stop it (2 stopped slow starters that
                             # won on small tables: docs/benchmarks.md, "Quality")
 ASHA_REDUCTION_FACTOR = 3   # at each rung, ASHA keeps the top third
+HYPERBAND_BRACKETS = 3      # hyperband: ASHA with brackets of grace, grace*rf, grace*rf^2 epochs before a first cut
+MEDIAN_MIN_TRIALS = 3       # the median rule compares a trial with at least this many others' results
+
+
+def grace_epochs(s: SweepSettings, max_epochs: int) -> int:
+    return min(s.grace_period or ASHA_GRACE_EPOCHS, max_epochs)
+
+
+def reduction_factor(s: SweepSettings) -> int:
+    return int(s.reduction_factor or ASHA_REDUCTION_FACTOR)
 
 
 def rung_epochs(grace: int, reduction_factor: int, max_t: int) -> tuple[int, ...]:
@@ -20,15 +31,23 @@ def rung_epochs(grace: int, reduction_factor: int, max_t: int) -> tuple[int, ...
 
 
 def report_epochs(s: SweepSettings, max_epochs: int) -> tuple[int, ...]:
-    """The epochs at which trials must report for the scheduler to act on them (ASHA's rungs)."""
+    """The epochs at which trials must report for the scheduler to act on them: ASHA's rungs (Hyperband's
+    brackets put theirs on the same epochs), every epoch from the grace period on for the median rule."""
     if s.scheduler == "fifo":
         return ()
-    return rung_epochs(min(ASHA_GRACE_EPOCHS, max_epochs), ASHA_REDUCTION_FACTOR, max_epochs)
+    grace = grace_epochs(s, max_epochs)
+    if s.scheduler == "median":
+        return tuple(range(grace, max_epochs))
+    return rung_epochs(grace, reduction_factor(s), max_epochs)
 
 
 def scheduler_for(s: SweepSettings, max_epochs: int):
-    """Ray Tune's scheduler for the sweep's --scheduler."""
+    """Ray Tune's scheduler for the sweep's --scheduler (metric and mode come from the TuneConfig)."""
     if s.scheduler == "fifo":
         return FIFOScheduler()
-    return ASHAScheduler(time_attr="epoch", max_t=max_epochs, grace_period=min(ASHA_GRACE_EPOCHS, max_epochs),
-                         reduction_factor=ASHA_REDUCTION_FACTOR)
+    grace = grace_epochs(s, max_epochs)
+    if s.scheduler == "median":
+        return MedianStoppingRule(time_attr="epoch", grace_period=grace, min_samples_required=MEDIAN_MIN_TRIALS)
+    return AsyncHyperBandScheduler(time_attr="epoch", max_t=max_epochs, grace_period=grace,
+                                   reduction_factor=reduction_factor(s),
+                                   brackets=HYPERBAND_BRACKETS if s.scheduler == "hyperband" else 1)

@@ -22,15 +22,42 @@ from pipelines.engine.internals import optuna_trial_of
 from pipelines.engine.outcomes import epochs_of, outcome_of, trial_label
 from search_spaces.space import ParamSpec, Space
 
+# What a sampler with a joint model of the params does with those outside it: Optuna's independent
+# sampler (random) takes them.
+OUTSIDE_JOINT = {"gp": "conditional params, such as per-layer widths, sampled at random",
+                 "cmaes": "categorical and conditional params sampled at random",
+                 "qmc": "categorical and conditional params sampled at random"}
 
-def make_sampler(search: str, seed: int, trials: int) -> optuna.samplers.BaseSampler:
+
+def startup_trials(trials: int) -> int:
+    """Random start-up trials of a model-based sampler: Optuna's 10, fewer for a small budget."""
+    return max(3, min(10, trials // 3))
+
+
+def make_sampler(search: str, seed: int, trials: int, grid: dict | None = None) -> optuna.samplers.BaseSampler:
+    """Optuna's sampler for --search, seeded; `grid` is the grid of --search grid (search_spaces.grid)."""
     if search == "random":
         return optuna.samplers.RandomSampler(seed=seed)
-    with warnings.catch_warnings():  # multivariate/group are flagged experimental
+    if search == "grid":
+        return optuna.samplers.GridSampler(grid, seed=seed)
+    with warnings.catch_warnings():  # multivariate/group, GP and QMC are flagged experimental
         warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
-        # Random start-up trials: Optuna's 10, fewer for a small budget so TPE gets to work.
-        return optuna.samplers.TPESampler(seed=seed, n_startup_trials=max(3, min(10, trials // 3)),
+        if search == "gp":
+            return optuna.samplers.GPSampler(seed=seed, n_startup_trials=startup_trials(trials),
+                                             warn_independent_sampling=False)
+        if search == "cmaes":
+            return optuna.samplers.CmaEsSampler(seed=seed, n_startup_trials=startup_trials(trials),
+                                                warn_independent_sampling=False)
+        if search == "qmc":
+            return optuna.samplers.QMCSampler(seed=seed, scramble=True, warn_independent_sampling=False,
+                                              warn_asynchronous_seeding=False)
+        return optuna.samplers.TPESampler(seed=seed, n_startup_trials=startup_trials(trials),
                                           multivariate=True, group=True, constant_liar=True)
+
+
+def search_note(search: str) -> str:
+    """What the sweep's header line says of its search method."""
+    return f"{search} search" + (f" ({OUTSIDE_JOINT[search]})" if search in OUTSIDE_JOINT else "")
 
 
 def open_study(name: str, storage_url: str, sampler, mode: str) -> optuna.Study:
@@ -39,21 +66,28 @@ def open_study(name: str, storage_url: str, sampler, mode: str) -> optuna.Study:
 
 
 class OptunaStudySearcher(Searcher):
+    grid = False        # class defaults: a searcher pickled before these settings existed lacks them
+    constants: dict = {}
+
     def __init__(self, study: optuna.Study, define: Callable[[Space], dict], *, metric: str, mode: str,
-                 seed: int, overrides: dict[str, ParamSpec] | None = None, caps: dict | None = None):
+                 seed: int, overrides: dict[str, ParamSpec] | None = None, caps: dict | None = None,
+                 grid: bool = False, constants: dict | None = None):
         super().__init__(metric=metric, mode=mode)
         self.study = study
         self.define = define
         self.seed = seed
         self.overrides = overrides or {}
         self.caps = caps or {}
+        self.grid = grid                            # --search grid: params outside the grid at their defaults
+        self.constants = constants or {}            # keys every config carries besides the params (patience)
         self.live: dict[str, optuna.Trial] = {}     # Ray trial id -> its running Optuna trial
         self.numbers: dict[str, int] = {}           # Ray trial id -> Optuna trial number, kept
         self.last_step: dict[str, int] = {}         # Ray trial id -> last epoch told to Optuna
 
     def suggest(self, trial_id: str) -> dict:
         trial = self.study.ask()
-        config = self.define(Space(trial, self.overrides, self.caps))
+        config = self.define(Space(trial, self.overrides, self.caps, grid=self.grid))
+        config.update(self.constants)
         config["seed"] = self.seed + trial.number  # each trial its own seed (TrialFolderName reads it back)
         self.live[trial_id] = trial
         self.numbers[trial_id] = trial.number

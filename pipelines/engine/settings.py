@@ -9,15 +9,17 @@ from pathlib import Path
 
 from pipelines.errors import DataError, UsageError
 
-SEARCHES = ("tpe", "random")
-SCHEDULERS = ("asha", "fifo")
+SEARCHES = ("tpe", "random", "grid", "gp", "cmaes", "qmc")
+SCHEDULERS = ("asha", "hyperband", "median", "fifo")
+DEFAULT_TRIALS = 20
 NAME_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$")
 
 
 @dataclass(frozen=True)
 class SweepSettings:
     task: str
-    trials: int = 20                    # how many trials the searcher proposes
+    trials: int | None = None           # how many trials the searcher proposes; None: DEFAULT_TRIALS, or a
+                                        # grid's every combination (pipelines.engine.prepare)
     max_epochs: int | None = None       # caps the space's epochs and is ASHA's max_t; None: the space's top
     concurrency: int | None = None      # trials at once; None: as many as the cluster's CPUs hold
     cpus_per_trial: float = 1.0         # CPUs Ray reserves per trial; also the trial's torch threads
@@ -32,8 +34,13 @@ class SweepSettings:
     seed: int = 0                       # seeds the sampler, the data splits and each trial
     time_budget: float | None = None    # seconds after which no trial starts and running ones stop
     max_failures: int = 1               # retries of a trial that raised (a diverged trial is not retried)
-    search: str = "tpe"                 # tpe (Optuna's TPE) or random
-    scheduler: str = "asha"             # asha (early stopping on epochs) or fifo (none)
+    search: str = "tpe"                 # one of SEARCHES: Optuna's samplers (pipelines.engine.searcher)
+    scheduler: str = "asha"             # one of SCHEDULERS: Ray's (pipelines.engine.schedulers); fifo: none
+    grace_period: int | None = None     # epochs before the scheduler may stop a trial; None: its default
+    reduction_factor: int | None = None  # asha, hyperband: 1/this of the trials go on at each rung
+    patience: int | None = None         # epochs without improvement before a trial ends itself; None: the loop's
+    warm_start: str | None = None       # earlier sweeps (NAME[,NAME]) whose finished trials seed the study
+    enqueue: str | None = None          # a YAML file of configs the sweep runs first
     cv: int | None = None               # K-fold cross-validation on train+val; 0: the single split; None: the
                                         # task's default_folds where train+val is small (pipelines.engine.prepare)
     metric: str | None = None           # the objective: a validation metric the task reports; None: val_loss
@@ -67,6 +74,14 @@ def check_settings(s: SweepSettings, new_sweep: bool = True) -> SweepSettings:
     positive("--max-failures", s.max_failures, allow_zero=True)
     positive("--ensemble", s.ensemble, allow_zero=True)
     positive("--cv", s.cv, allow_zero=True)
+    positive("--grace-period", s.grace_period)
+    positive("--patience", s.patience)
+    if s.reduction_factor is not None and (s.reduction_factor < 2 or int(s.reduction_factor) != s.reduction_factor):
+        raise UsageError(f"The --reduction-factor must be an integer >= 2, got {s.reduction_factor}.")
+    if s.scheduler in ("median", "fifo") and s.reduction_factor is not None:
+        raise UsageError(f"The --reduction-factor is for the asha and hyperband schedulers, not {s.scheduler}.")
+    if s.scheduler == "fifo" and s.grace_period is not None:
+        raise UsageError("The --grace-period is for a scheduler that stops trials early; fifo stops none.")
     if s.cv == 1:
         raise UsageError("The --cv must be 0 (the single validation split) or a number of folds >= 2, got 1.")
     if s.gpus_per_trial != "auto":  # auto is resolved once Ray runs (pipelines.engine.gpu_packing)

@@ -21,7 +21,7 @@ from pipelines.engine.internals import saved_search_state, set_saved_trial_budge
 from pipelines.engine.prepare import PreparedSweep, prepare, sweep_params
 from pipelines.engine.ray_session import configure_environment, session
 from pipelines.engine.results import SweepOutcome, collect_trials
-from pipelines.engine.searcher import OptunaStudySearcher, make_sampler, open_study
+from pipelines.engine.searcher import OptunaStudySearcher, make_sampler, open_study, search_note
 from pipelines.engine.settings import SweepSettings
 from pipelines.engine.tuner import new_tuner, restore_tuner
 from pipelines.errors import UsageError
@@ -82,14 +82,19 @@ def execute(prepared: PreparedSweep, concurrency: int, echo, client=None) -> Swe
     (sweep_dir / "sweep_config.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
 
     optuna.logging.set_verbosity(optuna.logging.WARNING)
-    study = open_study(s.name, f"sqlite:///{sweep_dir / 'optuna.db'}", make_sampler(s.search, s.seed, s.trials),
-                       prepared.objective.mode)
-    if prepared.registered.first_trial and not s.space and not prepared.caps:
+    study = open_study(s.name, f"sqlite:///{sweep_dir / 'optuna.db'}",
+                       make_sampler(s.search, s.seed, s.trials, prepared.grid), prepared.objective.mode)
+    study.add_trials(prepared.warm_trials)  # told, not run: the sampler starts from them
+    for config in prepared.enqueued:
+        study.enqueue_trial(config)
+    if prepared.registered.first_trial and not s.space and not prepared.caps and s.search != "grid":
         # The search starts from the task's linear model (a --space file or --max-epochs may exclude it).
         study.enqueue_trial(prepared.registered.first_trial)
     objective = prepared.objective
     searcher = OptunaStudySearcher(study, prepared.registered.define_space, metric=objective.metric,
-                                   mode=objective.mode, seed=s.seed, overrides=prepared.overrides, caps=prepared.caps)
+                                   mode=objective.mode, seed=s.seed, overrides=prepared.overrides, caps=prepared.caps,
+                                   grid=s.search == "grid",
+                                   constants={"patience": s.patience} if s.patience else {})
 
     parent = client.create_run(experiment, run_name=s.name, tags={
         "hpo.sweep": s.name, "hpo.task": task.name, "hpo.role": "sweep", "hpo.storage": str(sweep_dir)})
@@ -97,10 +102,12 @@ def execute(prepared: PreparedSweep, concurrency: int, echo, client=None) -> Swe
     client.log_batch(parent_id, params=store.params_of(params))
     client.log_artifact(parent_id, str(sweep_dir / "sweep_config.yaml"))
     echo(f"sweep {s.name}: task {task.name}, {s.trials} trials, {concurrency} at a time, "
-         f"{s.search} search, {s.scheduler} scheduler, "
+         f"{search_note(s.search)}, {s.scheduler} scheduler, "
          + (f"{s.cv}-fold cross-validation" if s.cv else "the single validation split")
          + f", objective {objective.metric} ({objective.mode})")
     echo(f"  storage  {sweep_dir}\n  mlflow   {s.tracking_uri} (experiment {task.name!r}, run {s.name!r})")
+    if prepared.warm_trials:
+        echo(f"  warm     {len(prepared.warm_trials)} finished trials of {s.warm_start} told to the study")
     data = whole(prepared.data)
     if hasattr(data, "preprocessing_report"):  # what became of each column of a table
         client.log_dict(parent_id, data.preprocessing_report(), store.PREPROCESSING_FILE)

@@ -23,6 +23,7 @@ from pathlib import Path
 
 import optuna
 
+from pipelines.engine.given_trials import WARM_START_ATTR
 from pipelines.reporting.plots import (
     FIGURE_SIZE,
     WIDE_FIGURE,
@@ -83,7 +84,7 @@ def write_report(folder: Path, client, outcome, rungs: tuple[int, ...], preproce
             log.warning("The %s plot of sweep %s was skipped: %s", title.lower(), outcome.name, exc)
             sections.append((title, None, str(exc)))
     (folder / "sweep_report.html").write_text(page(outcome, client.get_run(outcome.parent_run_id),
-                                                   sections, headers, table, preprocessing))
+                                                   sections, headers, table, preprocessing, warm_started(study)))
 
 
 def load_study(outcome):
@@ -91,7 +92,18 @@ def load_study(outcome):
     return optuna.load_study(study_name=outcome.name, storage=f"sqlite:///{outcome.sweep_dir / 'optuna.db'}")
 
 
-def page(outcome, parent, sections, headers: list[str], table: list[list], preprocessing: dict | None = None) -> str:
+def warm_started(study) -> dict[str, int]:
+    """How many of the study's trials came from each earlier sweep (--warm-start), by its name."""
+    counts: dict[str, int] = {}
+    for trial in study.get_trials(deepcopy=False):
+        source = trial.user_attrs.get(WARM_START_ATTR)
+        if source:
+            counts[source] = counts.get(source, 0) + 1
+    return counts
+
+
+def page(outcome, parent, sections, headers: list[str], table: list[list], preprocessing: dict | None = None,
+         warm: dict[str, int] | None = None) -> str:
     """One HTML file with no outside references: images inline as base64."""
     def cell(value) -> str:
         return html.escape(shown(value))
@@ -105,6 +117,11 @@ def page(outcome, parent, sections, headers: list[str], table: list[list], prepr
     if comparison:
         parts.append("<h2>Against untuned baselines (held-out test rows)</h2><ul>"
                      + "".join(f"<li>{html.escape(line)}</li>" for line in comparison) + "</ul>")
+    if warm:
+        parts.append("<p>The search started from " + ", ".join(f"{n} finished trials of sweep {html.escape(name)}"
+                                                             for name, n in warm.items())
+                     + " (--warm-start: told to the study, not run again; in the history plot, not the leaderboard)."
+                     + "</p>")
     if preprocessing:
         parts.append(columns_section(preprocessing))
     for title, png, problem in sections:

@@ -21,8 +21,13 @@ def workdir(tmp_path, monkeypatch):
     (tmp_path / "words.csv").write_text("a,b,label\n" + "".join(f"{i},x{i},{i % 2}\n" for i in range(30)))
     (tmp_path / "config.yaml").write_text("batch_size: 32\nepochs: 3\nlr: 0.01\noptimizer: Adam\nn_layers: 1\n"
                                           "n_units_l0: 8\nactivation: ReLU\ndropout: 0.0\nweight_decay: 0.0\n"
-                                          "class_weight: none\nmomentum: 0.9\n")
+                                          "class_weight: none\nlr_schedule: constant\nnorm: none\nl1: 0.0\n"
+                                          "momentum: 0.9\n")
     (tmp_path / "list.yaml").write_text("- 1\n- 2\n")
+    (tmp_path / "lr.yaml").write_text("lr: {type: float, low: 0.001, high: 0.1, log: true}\n")
+    (tmp_path / "enqueue.yaml").write_text("- {lr: 0.01, n_layers: 1}\n- {lr: 5}\n")
+    (tmp_path / "unknown.yaml").write_text("- {momentum: 0.9}\n")
+    (tmp_path / "norm.yaml").write_text("norm: {type: categorical, choices: [group]}\n")
     return tmp_path
 
 
@@ -37,8 +42,23 @@ CASES = [
     (["run", "binary", "--gpus-per-trial", "lots"], "expected a number or auto, got 'lots'"),
     (["run", "binary", "--storage", "s3://bucket/hpo"], "--storage must be a folder, got the URI 's3://bucket/hpo'"),
     (["run", "binary", "--time-budget", "0"], "--time-budget must be a number > 0"),
-    (["run", "binary", "--search", "grid"], "--search must be one of tpe, random, got 'grid'"),
-    (["run", "binary", "--scheduler", "pbt"], "--scheduler must be one of asha, fifo, got 'pbt'"),
+    (["run", "binary", "--search", "bayes"], "--search must be one of tpe, random, grid, gp, cmaes, qmc, got 'bayes'"),
+    (["run", "binary", "--search", "grid"], "A --search grid searches the params a --space file gives as choices"),
+    (["run", "binary", "--search", "grid", "--space", "lr.yaml"],
+     "A --search grid takes params with choices or int ranges with a step; 'lr' (float [0.001, 0.1] log) is "
+     "continuous"),
+    (["run", "binary", "--scheduler", "pbt"], "--scheduler must be one of asha, hyperband, median, fifo, got 'pbt'"),
+    (["run", "binary", "--grace-period", "0"], "--grace-period must be an integer > 0, got 0"),
+    (["run", "binary", "--reduction-factor", "1"], "--reduction-factor must be an integer >= 2, got 1"),
+    (["run", "binary", "--scheduler", "median", "--reduction-factor", "2"],
+     "--reduction-factor is for the asha and hyperband schedulers, not median"),
+    (["run", "binary", "--scheduler", "fifo", "--grace-period", "3"], "--grace-period is for a scheduler"),
+    (["run", "binary", "--patience", "-2"], "--patience must be an integer > 0, got -2"),
+    (["run", "binary", "--warm-start", "nosuch"], "No sweep named 'nosuch' to warm-start from"),
+    (["run", "binary", "--enqueue", "list.yaml"], "--enqueue file 'list.yaml' must be a YAML list of configs"),
+    (["run", "binary", "--enqueue", "enqueue.yaml"], "In --enqueue 'enqueue.yaml', config 2: 'lr' is 5, outside"),
+    (["run", "binary", "--enqueue", "unknown.yaml"], "config 1: the task has no param(s) 'momentum'"),
+    (["run", "binary", "--space", "norm.yaml"], "The 'norm' of the space must be one of none, batch, layer"),
     (["run", "binary", "--name", "a/b"], "--name must be letters, digits"),
     (["run", "binary", "--space", "space.yaml"], "'low' of param 'lr' must be <= its 'high'"),
     (["run", "binary", "--space", "missing.yaml"], "does not exist"),

@@ -8,7 +8,7 @@ from pipelines.registry import TASKS
 
 GOOD = {"batch_size": 32, "epochs": 4, "lr": 0.01, "optimizer": "Adam", "n_layers": 2, "n_units_l0": 16,
         "n_units_l1": 8, "activation": "Tanh", "dropout": 0.1, "weight_decay": 1.0e-4,
-        "class_weight": "none", "seed": 7}
+        "class_weight": "none", "lr_schedule": "constant", "norm": "none", "l1": 0.0, "seed": 7}
 
 
 def write(tmp_path, config) -> str:

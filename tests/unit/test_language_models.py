@@ -107,8 +107,9 @@ def test_heads_always_divide_the_width():
 def test_space_dimensions_and_limits():
     params = check_space(TASKS["transformer"].define_space).params
     assert {"batch_size", "epochs", "n_layers", "n_heads", "head_width", "ff_width", "dropout", "context_length",
-            "lr", "optimizer"} <= set(params)
-    assert {"batch_size", "epochs", "lr", "optimizer"} == set(check_space(TASKS["bigram"].define_space).params)
+            "lr", "optimizer", "lr_schedule", "grad_clip"} <= set(params)
+    bigram = set(check_space(TASKS["bigram"].define_space).params)
+    assert {"batch_size", "epochs", "lr", "optimizer", "lr_schedule"} == bigram
     assert "SparseAdam" in check_space(TASKS["bigram"].define_space).params["optimizer"].choices
     too_long = parse_space({"context_length": {"type": "categorical", "choices": [1024]}})
     with pytest.raises(SpaceError, match="'context_length' of the space must be <= 512"):

@@ -23,7 +23,7 @@ def test_space_has_the_design_dimensions(name):
 def test_fixed_trial_gives_a_conditional_width_per_layer():
     values = {"batch_size": 32, "epochs": 7, "lr": 0.01, "optimizer": "Adam", "n_layers": 2,
               "n_units_l0": 64, "n_units_l1": 16, "activation": "Tanh", "dropout": 0.1, "weight_decay": 1e-4,
-              "class_weight": "balanced"}
+              "class_weight": "balanced", "lr_schedule": "cosine", "warmup_epochs": 2, "norm": "batch", "l1": 1e-4}
     config = TASKS["binary"].define_space(Space(optuna.trial.FixedTrial(values)))
     assert config == values
     assert "n_units_l2" not in config
@@ -32,7 +32,8 @@ def test_fixed_trial_gives_a_conditional_width_per_layer():
 def test_regression_adds_its_loss():
     assert TASKS["regression"].define_space(Space(optuna.trial.FixedTrial({
         "batch_size": 32, "epochs": 7, "lr": 0.01, "optimizer": "Adam", "n_layers": 1, "n_units_l0": 8,
-        "activation": "ReLU", "dropout": 0.0, "weight_decay": 1e-4, "loss": "L1"})))["loss"] == "L1"
+        "activation": "ReLU", "dropout": 0.0, "weight_decay": 1e-4, "loss": "L1", "lr_schedule": "constant",
+        "norm": "none", "l1": 0.0})))["loss"] == "L1"
 
 
 def test_short_study_samples_inside_the_ranges():
