@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import signal
 import sys
+from pathlib import Path
 
 from pipelines.cli.parser import build_parser
 from pipelines.errors import InputError, UsageError
@@ -32,6 +33,7 @@ def cmd_run(args) -> int:
 
     settings = SweepSettings(**{k: v for k, v in vars(args).items() if k != "command"})
     prepared = prepare(settings)  # bad input answers before Ray and the engine are imported (seconds)
+    args.sweep_dir = prepared.sweep_dir  # named in the hint should a second Ctrl-C end it
     from pipelines.engine.sweep import run_sweep
 
     return conclude(run_sweep(settings, prepared=prepared))
@@ -40,7 +42,9 @@ def cmd_run(args) -> int:
 def cmd_resume(args) -> int:
     from pipelines.engine.sweep import resume_sweep
 
-    return conclude(resume_sweep(args.name, args.storage, args.tracking_uri, args.trials))
+    args.sweep_dir = Path(args.storage or "ray_results").expanduser().resolve() / args.name
+    outcome = resume_sweep(args.name, args.storage, args.tracking_uri, args.trials)
+    return 0 if outcome is None else conclude(outcome)
 
 
 def conclude(outcome) -> int:
@@ -54,8 +58,14 @@ def conclude(outcome) -> int:
               f"{resume_command(outcome.name, outcome.sweep_dir)}", file=sys.stderr)
         return 130
     if outcome.best is None:
-        print(f"error: every trial of sweep {outcome.name!r} failed; see the hpo.error tags of its runs",
-              file=sys.stderr)
+        failed = sum(t.status == "failed" for t in outcome.trials)
+        if outcome.trials and failed == len(outcome.trials):
+            print(f"error: every trial of sweep {outcome.name!r} failed; see the hpo.error tags of its runs",
+                  file=sys.stderr)
+        else:  # none failed: none got as far as a result (a --time-budget shorter than a trial's first epoch)
+            print(f"error: no trial of sweep {outcome.name!r} finished an epoch ({len(outcome.trials)} started, "
+                  f"{failed} failed): its --time-budget ended first; run it again with a longer one",
+                  file=sys.stderr)
         return 1
     return 0
 
@@ -105,6 +115,7 @@ COMMANDS = {"tasks": cmd_tasks, "run": cmd_run, "resume": cmd_resume, "best": cm
 
 
 def main(argv: list[str] | None = None) -> int:
+    args = None
     try:
         args = build_parser().parse_args(argv)
         return COMMANDS[args.command](args)
@@ -112,8 +123,15 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: {' '.join(str(exc).split())}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
-        print("error: interrupted; a sweep that had started can be continued with 'hpo resume NAME'",
-              file=sys.stderr)
+        sweep_dir = getattr(args, "sweep_dir", None)
+        if sweep_dir is not None:
+            from pipelines.reporting.next_steps import resume_command
+
+            print(f"error: interrupted; continue the sweep with {resume_command(sweep_dir.name, sweep_dir)}",
+                  file=sys.stderr)
+        else:
+            print("error: interrupted; a sweep that had started can be continued with 'hpo resume NAME'",
+                  file=sys.stderr)
         return 130
     finally:
         sys.stdout.flush()

@@ -12,6 +12,7 @@ from pipelines.errors import DataError, UsageError
 SEARCHES = ("tpe", "random", "grid", "gp", "cmaes", "qmc")
 SCHEDULERS = ("asha", "hyperband", "median", "fifo")
 DEFAULT_TRIALS = 20
+MAX_SEED = 2**31 - 1   # the seed plus a trial's number must stay a valid NumPy and scikit-learn seed (< 2**32)
 NAME_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$")
 
 
@@ -74,6 +75,7 @@ def check_settings(s: SweepSettings, new_sweep: bool = True) -> SweepSettings:
     positive("--max-failures", s.max_failures, allow_zero=True)
     positive("--ensemble", s.ensemble, allow_zero=True)
     positive("--cv", s.cv, allow_zero=True)
+    check_seed(s.seed)
     positive("--grace-period", s.grace_period)
     positive("--patience", s.patience)
     if s.reduction_factor is not None and (s.reduction_factor < 2 or int(s.reduction_factor) != s.reduction_factor):
@@ -110,6 +112,11 @@ def check_settings(s: SweepSettings, new_sweep: bool = True) -> SweepSettings:
     if new_sweep:
         check_storage(storage, name)
     return replace(s, name=name, storage=str(storage))
+
+
+def check_seed(seed) -> None:
+    if not isinstance(seed, int) or not 0 <= seed <= MAX_SEED:
+        raise UsageError(f"The --seed must be an integer from 0 to {MAX_SEED}, got {seed}.")
 
 
 def drop_columns(drop: str | None) -> tuple[str, ...]:

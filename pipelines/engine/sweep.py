@@ -128,9 +128,21 @@ def saved_settings(name: str, storage: str | None, tracking_uri: str | None) -> 
     if not config_file.is_file() or not (sweep_dir / "tuner.pkl").is_file():
         raise UsageError(f"No sweep named {name!r} to resume in '{sweep_dir.parent}' (no {config_file.name} "
                          "and tuner.pkl there); give --storage DIR where it ran.")
+    check_trusted(sweep_dir)
     saved = yaml.safe_load(config_file.read_text())
     fields = {k: saved[k] for k in SweepSettings.__dataclass_fields__ if k in saved}
     return SweepSettings(**{**fields, "tracking_uri": tracking_uri or saved.get("tracking_uri")}), saved
+
+
+def check_trusted(sweep_dir: Path) -> None:
+    """A resume unpickles Tune's state, which runs code: refuse a sweep folder (or its state) anyone may write."""
+    import stat
+
+    for path in (sweep_dir, sweep_dir / "tuner.pkl"):
+        mode = path.stat().st_mode
+        if mode & stat.S_IWOTH and not (path.is_dir() and mode & stat.S_ISVTX):
+            raise UsageError(f"'{path}' can be written by anyone (mode {stat.filemode(mode)}): a resume loads "
+                             "pickles from it, which run code. Run `chmod o-w` on it if you trust its content.")
 
 
 def raise_budget(sweep_dir: Path, trials: int) -> None:
@@ -142,9 +154,10 @@ def raise_budget(sweep_dir: Path, trials: int) -> None:
 
 
 def resume_sweep(name: str, storage: str | None, tracking_uri: str | None, trials: int | None = None,
-                 echo=print) -> SweepOutcome:
+                 echo=print) -> SweepOutcome | None:
     """Continue a sweep that was interrupted or crashed: finished trials stay finished, unfinished ones
-    restart from their last checkpoint, the study goes on, MLflow runs are reopened, not duplicated."""
+    restart from their last checkpoint, the study goes on, MLflow runs are reopened, not duplicated.
+    None, with nothing touched, for a sweep that completed its budget (no --trials above it)."""
     from mlflow.entities import RunTag
 
     configure_environment()
@@ -154,9 +167,13 @@ def resume_sweep(name: str, storage: str | None, tracking_uri: str | None, trial
                          f"got {trials}.")
     prepared = prepare(dataclasses.replace(settings, trials=trials or settings.trials), new_sweep=False)
     s, sweep_dir = prepared.settings, prepared.sweep_dir
-    session.start(s)
     client = store.client_for(s.tracking_uri)
     parent = find_sweep(client, name)
+    if parent.data.tags.get("hpo.status") == "completed" and s.trials <= settings.trials:
+        echo(f"sweep {name} is complete: its {settings.trials} trials ran, nothing was changed; to run more, "
+             f"give --trials N above {settings.trials}")
+        return None
+    session.start(s)
     if s.trials > settings.trials:
         raise_budget(sweep_dir, s.trials)
         (sweep_dir / "sweep_config.yaml").write_text(yaml.safe_dump({**saved, "trials": s.trials}, sort_keys=False))

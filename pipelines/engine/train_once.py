@@ -16,7 +16,7 @@ from mlflow.entities import Metric, RunTag
 
 from pipelines import registry
 from pipelines.engine.prepare import objective_of
-from pipelines.engine.settings import check_name, drop_columns
+from pipelines.engine.settings import check_name, check_seed, drop_columns
 from pipelines.errors import SpaceError, UsageError
 from pipelines.serving.model import code_version, log_model
 from pipelines.tracking import store
@@ -48,10 +48,16 @@ def train_once(task_name: str, config_path: str, *, data: str | None = None, tar
                dataset: str | None = None, data_dir: str | None = None, seed: int = 0,
                tracking_uri: str | None = None, name: str | None = None, metric: str | None = None,
                echo=print) -> int:
+    check_seed(seed)
     registered = registry.get(task_name)
     task = registered.task
     objective = objective_of(metric, task)  # patience and the best epoch follow it, as in the sweep
     config = load_config(config_path, registered.define_space)
+    given = read_yaml_file(config_path, "--config")
+    defaulted = [k for k in config if k not in given and k != "seed"]
+    if defaulted:  # params added to the task after the config was written, say
+        echo(f"  config   lacks {', '.join(defaulted)}: the task's default "
+             + ", ".join(f"{k}={config[k]!r}" for k in defaulted))
     config.setdefault("seed", seed)
     name = name or f"{task.name}-train-{time.strftime('%Y%m%d-%H%M%S')}"
     check_name(name)

@@ -124,10 +124,21 @@ def test_resume_raises_the_budget_of_a_finished_sweep(tmp_path):
     assert first.returncode == 0, first.stderr
     lower = hpo("resume", "grow", "--trials", "2")
     assert lower.returncode == 2 and "at least its budget of 3" in lower.stderr
+    client = MlflowClient(f"sqlite:///{tmp_path / 'mlflow.db'}")
+    before = [(r.info.run_id, r.info.status, r.info.end_time, sorted(r.data.metrics.items()))
+              for r in client.search_runs([client.get_experiment_by_name("multiclass").experiment_id])]
+    same = hpo("resume", "grow")  # no new budget: complete, nothing touched (no second model or counts)
+    assert same.returncode == 0 and "sweep grow is complete: its 3 trials ran, nothing was changed" in same.stdout
+    assert [(r.info.run_id, r.info.status, r.info.end_time, sorted(r.data.metrics.items()))
+            for r in client.search_runs([client.get_experiment_by_name("multiclass").experiment_id])] == before
+    folder = tmp_path / "ray_results" / "grow"
+    folder.chmod(0o777)   # anyone may write the pickles a resume loads: refused, nothing touched
+    open_to_all = hpo("resume", "grow", "--trials", "5")
+    assert open_to_all.returncode == 2 and "can be written by anyone" in open_to_all.stderr
+    folder.chmod(0o755)
     more = hpo("resume", "grow", "--trials", "5")
     assert more.returncode == 0, more.stdout + more.stderr
 
-    client = MlflowClient(f"sqlite:///{tmp_path / 'mlflow.db'}")
     runs = client.search_runs([client.get_experiment_by_name("multiclass").experiment_id])
     parent = [r for r in runs if r.data.tags.get("hpo.role") == "sweep"]
     children = [r for r in runs if r.data.tags.get("hpo.role") == "trial"]

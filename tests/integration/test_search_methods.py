@@ -25,6 +25,9 @@ def test_each_search_method_runs_a_sweep(local_ray, store, search):
     assert parent.data.params["search"] == search and parent.info.status == "FINISHED"
     states = [t.state.name for t in study_of(storage, f"s-{search}").trials]
     assert len(states) == 4 and "RUNNING" not in states
+    which = f"tags.`hpo.sweep` = 's-{search}' and tags.`hpo.role` = 'trial'"
+    children = MlflowClient(uri).search_runs([outcome.experiment_id], filter_string=which)
+    assert all({"lr_schedule", "norm", "l1"} <= set(run.data.params) for run in children) and len(children) == 4
 
 
 @pytest.mark.parametrize("scheduler", ["hyperband", "median"])

@@ -28,6 +28,9 @@ def workdir(tmp_path, monkeypatch):
     (tmp_path / "enqueue.yaml").write_text("- {lr: 0.01, n_layers: 1}\n- {lr: 5}\n")
     (tmp_path / "unknown.yaml").write_text("- {momentum: 0.9}\n")
     (tmp_path / "norm.yaml").write_text("norm: {type: categorical, choices: [group]}\n")
+    (tmp_path / "schedule.yaml").write_text("lr_schedule: {type: categorical, choices: [linear]}\n")
+    (tmp_path / "clip.yaml").write_text("grad_clip: {type: categorical, choices: [-1.0, 1.0]}\n")
+    (tmp_path / "l1.yaml").write_text("l1: {type: float, low: -0.1, high: 0.1}\n")
     return tmp_path
 
 
@@ -54,11 +57,18 @@ CASES = [
      "--reduction-factor is for the asha and hyperband schedulers, not median"),
     (["run", "binary", "--scheduler", "fifo", "--grace-period", "3"], "--grace-period is for a scheduler"),
     (["run", "binary", "--patience", "-2"], "--patience must be an integer > 0, got -2"),
+    (["run", "binary", "--seed", "-1"], "--seed must be an integer from 0 to 2147483647, got -1"),
+    (["run", "binary", "--seed", "99999999999"], "--seed must be an integer from 0 to 2147483647"),
+    (["train", "binary", "--config", "config.yaml", "--seed", "-3"], "--seed must be an integer from 0"),
     (["run", "binary", "--warm-start", "nosuch"], "No sweep named 'nosuch' to warm-start from"),
     (["run", "binary", "--enqueue", "list.yaml"], "--enqueue file 'list.yaml' must be a YAML list of configs"),
     (["run", "binary", "--enqueue", "enqueue.yaml"], "In --enqueue 'enqueue.yaml', config 2: 'lr' is 5, outside"),
     (["run", "binary", "--enqueue", "unknown.yaml"], "config 1: the task has no param(s) 'momentum'"),
     (["run", "binary", "--space", "norm.yaml"], "The 'norm' of the space must be one of none, batch, layer"),
+    (["run", "binary", "--space", "schedule.yaml"],
+     "The 'lr_schedule' of the space must be one of constant, cosine, step, plateau, onecycle, got 'linear'"),
+    (["run", "rnn", "--space", "clip.yaml"], "The 'grad_clip' of the space must be >= 0.0, got -1.0"),
+    (["run", "binary", "--space", "l1.yaml"], "The 'l1' of the space must be >= 0.0, got -0.1"),
     (["run", "binary", "--name", "a/b"], "--name must be letters, digits"),
     (["run", "binary", "--space", "space.yaml"], "'low' of param 'lr' must be <= its 'high'"),
     (["run", "binary", "--space", "missing.yaml"], "does not exist"),

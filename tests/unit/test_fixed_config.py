@@ -36,10 +36,11 @@ def test_bad_values_are_refused_naming_the_param(tmp_path, change, message):
         load_config(write(tmp_path, {**GOOD, **change}), TASKS["binary"].define_space)
 
 
-def test_a_missing_param_and_a_bad_file_are_refused(tmp_path):
-    without = {k: v for k, v in GOOD.items() if k != "activation"}
-    with pytest.raises(UsageError, match="lacks 'activation'"):
-        load_config(write(tmp_path, without), TASKS["binary"].define_space)
+def test_a_missing_param_takes_the_default_and_a_bad_file_is_refused(tmp_path):
+    # A config written before the task had lr_schedule, norm, l1 and class_weight still trains: as it did.
+    older = {k: v for k, v in GOOD.items() if k not in ("lr_schedule", "norm", "l1", "class_weight", "activation")}
+    config = load_config(write(tmp_path, older), TASKS["binary"].define_space)
+    assert config == {**GOOD, "activation": "ReLU"}
     with pytest.raises(UsageError, match="must map param names"):
         load_config(write(tmp_path, "- just\n- a list\n"), TASKS["binary"].define_space)
     with pytest.raises(UsageError, match="does not exist"):

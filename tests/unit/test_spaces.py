@@ -23,7 +23,7 @@ def test_space_has_the_design_dimensions(name):
 def test_fixed_trial_gives_a_conditional_width_per_layer():
     values = {"batch_size": 32, "epochs": 7, "lr": 0.01, "optimizer": "Adam", "n_layers": 2,
               "n_units_l0": 64, "n_units_l1": 16, "activation": "Tanh", "dropout": 0.1, "weight_decay": 1e-4,
-              "class_weight": "balanced", "lr_schedule": "cosine", "warmup_epochs": 2, "norm": "batch", "l1": 1e-4}
+              "class_weight": "balanced", "lr_schedule": "constant", "norm": "none", "l1": 0.0}
     config = TASKS["binary"].define_space(Space(optuna.trial.FixedTrial(values)))
     assert config == values
     assert "n_units_l2" not in config
@@ -57,3 +57,21 @@ def test_override_and_cap_reach_the_sampled_values():
     for _ in range(10):
         config = TASKS["binary"].define_space(Space(study.ask(), overrides, caps={"epochs": 12}))
         assert config["optimizer"] == "SGD" and 10 <= config["epochs"] <= 12
+
+
+def test_a_space_file_opens_the_schedules_norms_l1_and_clipping_that_the_default_keeps_at_todays():
+    from search_spaces.yaml_space import parse_space
+
+    default = check_space(TASKS["binary"].define_space).params
+    assert (default["lr_schedule"].choices, default["norm"].choices, (default["l1"].low, default["l1"].high)) == (
+        ("constant",), ("none",), (0.0, 0.0))
+    wider = parse_space({"lr_schedule": {"type": "categorical", "choices": ["cosine"]},
+                         "norm": {"type": "categorical", "choices": ["batch", "layer"]},
+                         "l1": {"type": "float", "low": 0.0, "high": 1e-3}})
+    study = optuna.create_study(sampler=optuna.samplers.RandomSampler(seed=0))
+    config = TASKS["binary"].define_space(Space(study.ask(), wider))
+    assert config["lr_schedule"] == "cosine" and 0 <= config["warmup_epochs"] <= 5
+    assert config["norm"] in ("batch", "layer") and 0 < config["l1"] <= 1e-3
+    clip = parse_space({"grad_clip": {"type": "categorical", "choices": [0.5, 1.0]}})
+    other = optuna.create_study(sampler=optuna.samplers.RandomSampler(seed=0))
+    assert TASKS["rnn"].define_space(Space(other.ask(), clip))["grad_clip"] in (0.5, 1.0)
