@@ -88,18 +88,20 @@ class Precision:
     def backward_step(self, loss: torch.Tensor, optimizer, clip: float | None = None) -> None:
         """Backward and step; `clip` caps the gradients' total norm first (on their true, unscaled values)."""
         optimizers = getattr(optimizer, "optimizers", [optimizer])  # an OptimizerSet steps several
+
+        def clip_gradients():
+            torch.nn.utils.clip_grad_norm_([p for o in optimizers for g in o.param_groups for p in g["params"]], clip)
         if self.scaler is None:
             loss.backward()
             if clip:
-                torch.nn.utils.clip_grad_norm_([p for o in optimizers for g in o.param_groups for p in g["params"]],
-                                               clip)
+                clip_gradients()
             optimizer.step()
             return
         self.scaler.scale(loss).backward()
         if clip:
             for each in optimizers:
                 self.scaler.unscale_(each)
-            torch.nn.utils.clip_grad_norm_([p for o in optimizers for g in o.param_groups for p in g["params"]], clip)
+            clip_gradients()
         for each in optimizers:
             self.scaler.step(each)
         self.scaler.update()

@@ -23,14 +23,15 @@ PATIENCE = 10
 MIN_IMPROVEMENT = 1e-4  # a smaller gain in the objective does not count as an improvement
 
 
-def shuffled_batches(x: torch.Tensor, y: torch.Tensor, batch_size: int, generator: torch.Generator):
-    """One pass over (x, y) in shuffled mini-batches sliced from memory (no DataLoader). A last batch of a
-    single row is left out of the pass (batch norm cannot train on one row); the shuffle picks it anew
-    each epoch."""
+def shuffled_batches(x: torch.Tensor, y: torch.Tensor, batch_size: int, generator: torch.Generator,
+                     skip_single_row: bool = False):
+    """One pass over (x, y) in shuffled mini-batches sliced from memory (no DataLoader). With
+    `skip_single_row` (batch norm, which cannot train on one row) a last batch of one row is left out of
+    the pass; the shuffle picks it anew each epoch."""
     order = torch.randperm(len(x), generator=generator).to(x.device)
     x, y = x[order], y[order]  # one gather per epoch; batches below are views
     for start in range(0, len(x), batch_size):
-        if start and len(x) - start == 1:
+        if skip_single_row and start and len(x) - start == 1:
             return
         yield x[start:start + batch_size], y[start:start + batch_size]
 
@@ -86,9 +87,10 @@ class Member:
     clip: float | None = None                         # the gradients' norm is capped at this (grad_clip)
 
 
-def in_memory(x: torch.Tensor, y: torch.Tensor, batch_size: int) -> Callable[[torch.Generator], Iterable]:
+def in_memory(x: torch.Tensor, y: torch.Tensor, batch_size: int,
+              skip_single_row: bool = False) -> Callable[[torch.Generator], Iterable]:
     """An epoch as a shuffled pass over in-memory (x, y)."""
-    return lambda generator: shuffled_batches(x, y, batch_size, generator)
+    return lambda generator: shuffled_batches(x, y, batch_size, generator, skip_single_row)
 
 
 def clone_state(model: nn.Module) -> dict:
@@ -214,7 +216,9 @@ def make_train(build_model: Callable[[dict, Any], nn.Module], make_loss: Callabl
         members = []
         for fold in fold_datas(data):
             model, fold, optimizer = prepare_trial(build_model, config, fold, io)
-            members.append(Member(model, optimizer, in_memory(fold.x_train, fold.y_train, int(config["batch_size"])),
+            batches = in_memory(fold.x_train, fold.y_train, int(config["batch_size"]),
+                                skip_single_row=config.get("norm") == "batch")
+            members.append(Member(model, optimizer, batches,
                                   lambda m, fold=fold: evaluate(m, fold, "val"),
                                   penalty=l1_penalty(model, float(config.get("l1", 0.0)))))
         fit(members, make_loss(config, fold), config=config, io=io)

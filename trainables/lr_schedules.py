@@ -43,7 +43,9 @@ class LrSchedule:
 
     def __init__(self, optimizer_set, config: dict, mode: str = "min"):
         self.name = config.get("lr_schedule", "constant")
-        epochs, warmup = int(config["epochs"]), int(config.get("warmup_epochs", 0))
+        # A refit trains fewer epochs (its trial's best) on the schedule its trial had: schedule_epochs.
+        epochs = int(config.get("schedule_epochs", config["epochs"]))
+        warmup = int(config.get("warmup_epochs", 0))
         optimizers = getattr(optimizer_set, "optimizers", [optimizer_set])
         self.schedulers = [] if self.name == "constant" else [_one(o, self.name, epochs, warmup, mode)
                                                                for o in optimizers]

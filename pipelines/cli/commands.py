@@ -62,10 +62,9 @@ def conclude(outcome) -> int:
         if outcome.trials and failed == len(outcome.trials):
             print(f"error: every trial of sweep {outcome.name!r} failed; see the hpo.error tags of its runs",
                   file=sys.stderr)
-        else:  # none failed: none got as far as a result (a --time-budget shorter than a trial's first epoch)
-            print(f"error: no trial of sweep {outcome.name!r} finished an epoch ({len(outcome.trials)} started, "
-                  f"{failed} failed): its --time-budget ended first; run it again with a longer one",
-                  file=sys.stderr)
+        else:  # not all failed, yet none has a result: the sweep ended before any trial reported one
+            print(f"error: no trial of sweep {outcome.name!r} reported a result ({len(outcome.trials)} started, "
+                  f"{failed} failed); with a --time-budget, give it more time", file=sys.stderr)
         return 1
     return 0
 
@@ -124,7 +123,7 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     except KeyboardInterrupt:
         sweep_dir = getattr(args, "sweep_dir", None)
-        if sweep_dir is not None:
+        if sweep_dir is not None and (sweep_dir / "tuner.pkl").is_file():  # saved far enough to resume
             from pipelines.reporting.next_steps import resume_command
 
             print(f"error: interrupted; continue the sweep with {resume_command(sweep_dir.name, sweep_dir)}",

@@ -67,7 +67,9 @@ def scores(task, trials: list, data) -> dict:
 def refit(task, result, data) -> list:
     """The trial's config trained on train+val for its best epoch count, no early end; its last weights."""
     epochs = int(result.metrics.get("best_epoch") or result.config["epochs"])
-    config = {**result.config, "epochs": epochs, "patience": epochs}
+    # Its lr schedule as long as the trial's (the trial's best epoch lay that far along it).
+    config = {**result.config, "epochs": epochs, "patience": epochs,
+              "schedule_epochs": result.config.get("schedule_epochs", result.config["epochs"])}
     merged = task.merge_validation(whole(data))
     # On the driver's GPU where it has one (an image set's refit is a whole training).
     io = MemoryIO(device=devices.choose([0] if torch.cuda.is_available() else []))

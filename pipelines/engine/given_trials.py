@@ -8,7 +8,9 @@ from pathlib import Path
 import yaml
 
 from pipelines.errors import SpaceError, UsageError
+from search_spaces.fixed import fixed_config
 from search_spaces.given_configs import distributions_of
+from search_spaces.space import check_space
 from search_spaces.yaml_space import read_yaml_file
 
 WARM_START_ATTR = "hpo.warm_start"   # user attribute of a told trial: the sweep it came from
@@ -34,6 +36,7 @@ def warm_start_trials(names: str, storage: str, task: str, metric: str, define, 
     this sweep's space, as Optuna FrozenTrials to add to the new study (with their source's name)."""
     import optuna
 
+    known = set(check_space(define).params)  # every param the task has (its config has derived keys too)
     found = []
     for name in (n.strip() for n in names.split(",")):
         folder = Path(storage) / name
@@ -48,13 +51,16 @@ def warm_start_trials(names: str, storage: str, task: str, metric: str, define, 
         optuna.logging.set_verbosity(optuna.logging.WARNING)
         study = optuna.load_study(study_name=name, storage=f"sqlite:///{study_file}")
         for trial in study.get_trials(deepcopy=False, states=(optuna.trial.TrialState.COMPLETE,)):
+            if WARM_START_ATTR in trial.user_attrs:
+                continue  # told to that sweep from another: its own source is named, or will be
             try:
-                # partial: a grid sweep's trials hold only the grid's params (the rest were defaults)
-                distributions = distributions_of(define, trial.params, overrides=overrides, caps=caps, partial=True)
+                # A grid sweep's trials hold only the grid's params: the rest ran at the task's defaults.
+                params = {k: v for k, v in fixed_config(define, trial.params).items() if k in known}
+                distributions = distributions_of(define, params, overrides=overrides, caps=caps)
             except SpaceError:
                 continue  # outside this sweep's space
             found.append(optuna.trial.create_trial(
-                params=trial.params, distributions=distributions, value=trial.value,
+                params=params, distributions=distributions, value=trial.value,
                 intermediate_values=trial.intermediate_values,
                 user_attrs={**trial.user_attrs, WARM_START_ATTR: name}))
     return tuple(found)

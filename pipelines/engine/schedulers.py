@@ -13,6 +13,15 @@ HYPERBAND_BRACKETS = 3      # hyperband: ASHA with brackets of grace, grace*rf, 
 MEDIAN_MIN_TRIALS = 3       # the median rule compares a trial with at least this many others' results
 
 
+class MedianRule(MedianStoppingRule):
+    """Ray's median stopping rule, which otherwise pauses a trial while fewer than min_samples_required
+    others have results and any trial waits: with more trials than slots that pauses and restarts
+    trials again and again. Here a trial goes on until there is a median to compare it with."""
+
+    def _on_insufficient_samples(self, tune_controller, trial, time):
+        return self.CONTINUE
+
+
 def grace_epochs(s: SweepSettings, max_epochs: int) -> int:
     return min(s.grace_period or ASHA_GRACE_EPOCHS, max_epochs)
 
@@ -47,7 +56,7 @@ def scheduler_for(s: SweepSettings, max_epochs: int):
         return FIFOScheduler()
     grace = grace_epochs(s, max_epochs)
     if s.scheduler == "median":
-        return MedianStoppingRule(time_attr="epoch", grace_period=grace, min_samples_required=MEDIAN_MIN_TRIALS)
+        return MedianRule(time_attr="epoch", grace_period=grace, min_samples_required=MEDIAN_MIN_TRIALS)
     return AsyncHyperBandScheduler(time_attr="epoch", max_t=max_epochs, grace_period=grace,
                                    reduction_factor=reduction_factor(s),
                                    brackets=HYPERBAND_BRACKETS if s.scheduler == "hyperband" else 1)

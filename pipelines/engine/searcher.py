@@ -34,12 +34,20 @@ def startup_trials(trials: int) -> int:
     return max(3, min(10, trials // 3))
 
 
+class TuneGridSampler(optuna.samplers.GridSampler):
+    """Optuna's grid, without its stop() once every point is taken: that works only inside
+    study.optimize() and raises otherwise (here Tune's num_samples, the grid's size, ends the sweep)."""
+
+    def after_trial(self, study, trial, state, values) -> None:
+        pass
+
+
 def make_sampler(search: str, seed: int, trials: int, grid: dict | None = None) -> optuna.samplers.BaseSampler:
     """Optuna's sampler for --search, seeded; `grid` is the grid of --search grid (search_spaces.grid)."""
     if search == "random":
         return optuna.samplers.RandomSampler(seed=seed)
     if search == "grid":
-        return optuna.samplers.GridSampler(grid, seed=seed)
+        return TuneGridSampler(grid, seed=seed)
     with warnings.catch_warnings():  # multivariate/group, GP and QMC are flagged experimental
         warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
         if search == "gp":

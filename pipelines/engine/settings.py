@@ -82,6 +82,8 @@ def check_settings(s: SweepSettings, new_sweep: bool = True) -> SweepSettings:
         raise UsageError(f"The --reduction-factor must be an integer >= 2, got {s.reduction_factor}.")
     if s.scheduler in ("median", "fifo") and s.reduction_factor is not None:
         raise UsageError(f"The --reduction-factor is for the asha and hyperband schedulers, not {s.scheduler}.")
+    if s.search == "grid" and (s.enqueue or s.warm_start):
+        raise UsageError("A --search grid runs its own combinations: it takes no --enqueue or --warm-start.")
     if s.scheduler == "fifo" and s.grace_period is not None:
         raise UsageError("The --grace-period is for a scheduler that stops trials early; fifo stops none.")
     if s.cv == 1:

@@ -140,7 +140,7 @@ def check_trusted(sweep_dir: Path) -> None:
 
     for path in (sweep_dir, sweep_dir / "tuner.pkl"):
         mode = path.stat().st_mode
-        if mode & stat.S_IWOTH and not (path.is_dir() and mode & stat.S_ISVTX):
+        if mode & stat.S_IWOTH:
             raise UsageError(f"'{path}' can be written by anyone (mode {stat.filemode(mode)}): a resume loads "
                              "pickles from it, which run code. Run `chmod o-w` on it if you trust its content.")
 

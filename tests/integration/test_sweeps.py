@@ -26,8 +26,10 @@ def sweep_runs(tracking_uri, task, name):
 @pytest.mark.parametrize("task, trials", [("binary", 12), ("multiclass", 6), ("regression", 6)])
 def test_sweep_leaves_the_design_shape_in_mlflow_and_optuna(local_ray, store, task, trials):
     folder, tracking_uri, storage = store
-    outcome = run_sweep(SweepSettings(task=task, trials=trials, max_epochs=8, name=f"{task}-it", seed=1,
-                                      tracking_uri=tracking_uri, storage=storage))
+    # ASHA's rungs at epochs 2 and 6: every trial (5 epochs or more) meets the first, so that ASHA has trials
+    # to stop whatever order they finish in.
+    outcome = run_sweep(SweepSettings(task=task, trials=trials, max_epochs=8, grace_period=2, name=f"{task}-it",
+                                      seed=1, tracking_uri=tracking_uri, storage=storage))
     client, parent, children = sweep_runs(tracking_uri, task, f"{task}-it")
 
     # parent: named after the sweep, tagged, with settings, best and test metrics, config and model

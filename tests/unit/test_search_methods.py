@@ -83,3 +83,26 @@ def test_given_configs_fit_the_space_or_say_which_value_does_not():
     narrow = parse_space({"n_layers": {"type": "categorical", "choices": [0]}})
     with pytest.raises(SpaceError, match="'n_layers' is 1, outside the choices \\[0\\]"):
         distributions_of(define, {"n_layers": 1}, overrides=narrow, partial=True)
+
+
+def test_the_grid_sampler_lets_the_last_point_end_without_stopping_the_study():
+    grid = grid_values(GRID)
+    study = optuna.create_study(sampler=make_sampler("grid", 0, 6, grid))
+    for _ in range(grid_size(grid)):  # Optuna's own sampler would raise in stop() at the last tell
+        trial = study.ask()
+        TASKS["binary"].define_space(Space(trial, GRID, grid=True))
+        study.tell(trial, 1.0)
+    assert len({(t.params["n_layers"], t.params["epochs"]) for t in study.trials}) == 6
+
+
+def test_the_median_rule_lets_a_trial_go_on_until_there_is_a_median():
+    rule = scheduler_for(SweepSettings("binary", scheduler="median"), 50)
+    assert rule._on_insufficient_samples(None, None, 7) == rule.CONTINUE
+
+
+def test_a_grid_sweep_takes_no_enqueued_or_warm_started_trials():
+    from pipelines.engine.settings import check_settings
+    from pipelines.errors import UsageError
+
+    with pytest.raises(UsageError, match="takes no --enqueue or --warm-start"):
+        check_settings(SweepSettings("binary", search="grid", warm_start="earlier"))

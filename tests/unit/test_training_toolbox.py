@@ -57,9 +57,10 @@ def test_norms_sit_before_each_activation(norm, kind):
 
 def test_a_last_batch_of_one_row_is_left_out_for_batch_norm():
     x, y = torch.zeros(33, 2), torch.zeros(33)
-    sizes = [len(b) for b, _ in shuffled_batches(x, y, 16, torch.Generator().manual_seed(0))]
+    sizes = [len(b) for b, _ in shuffled_batches(x, y, 16, torch.Generator().manual_seed(0), skip_single_row=True)]
     assert sizes == [16, 16]
-    assert [len(b) for b, _ in shuffled_batches(x[:1], y[:1], 16, torch.Generator())] == [1]  # a lone row trains
+    assert [len(b) for b, _ in shuffled_batches(x, y, 16, torch.Generator())] == [16, 16, 1]  # without batch norm
+    assert [len(b) for b, _ in shuffled_batches(x[:1], y[:1], 16, torch.Generator(), True)] == [1]  # a lone row
 
 
 def test_the_l1_penalty_weighs_the_weight_matrices_only():
@@ -97,3 +98,7 @@ def test_a_trial_trains_and_checkpoints_with_the_toolbox(task_name, extra):
     registered.task.train(config, data, io)
     assert io.results and math.isfinite(io.results[-1]["val_loss"])
     assert len(io.state["schedules"]) == (0 if config["lr_schedule"] == "constant" else 1)
+
+
+def test_a_refit_keeps_the_length_of_its_trials_schedule():
+    assert lrs("cosine", epochs=4, schedule_epochs=8)[-1] > 0.05  # halfway down an 8-epoch cosine, not at 0
