@@ -7,6 +7,7 @@ from pipelines.errors import DataError
 from tests.messy_table import messy_table
 from trainables import binary, multiclass, regression
 from trainables.preprocessing import CATEGORY, DATE, LEFT_OUT, NUMERIC, fit_preprocessor, plan_column
+from trainables.table_files import MAX_COLUMNS
 from trainables.tabular_data import cross_validation_folds
 from trainables.task import DataRequest
 
@@ -124,3 +125,15 @@ def test_infinite_numbers_written_as_text_count_as_empty_and_whole_labels_stay_i
     data = binary.load_data(DataRequest(data=str(path), target="label"))
     assert np.isfinite(data.x_train.numpy()).all() and data.classes == [0, 1]
     assert all(isinstance(c, int) for c in data.classes)
+
+
+@pytest.mark.parametrize("suffix", [".csv", ".tsv", ".parquet"])
+def test_a_table_of_absurd_width_is_refused_before_it_is_read(tmp_path, suffix):
+    path = tmp_path / f"wide{suffix}"
+    if suffix == ".parquet":
+        pd.DataFrame({f"c{i}": [0.0] for i in range(MAX_COLUMNS + 1)}).to_parquet(path)
+    else:  # a header of a million columns: pandas alone takes minutes over it
+        separator = "\t" if suffix == ".tsv" else ","
+        path.write_text(separator.join(f"c{i}" for i in range(1_000_000)) + "\n" + "1" + "\n")
+    with pytest.raises(DataError, match="more than 10,000 columns"):
+        binary.load_data(DataRequest(data=str(path), target="c0"))

@@ -98,3 +98,20 @@ def test_the_folder_of_a_trial_carries_its_optuna_number_from_its_seed():
     assert name(SimpleNamespace(trial_id="ab12", config={"seed": 107, "lr": 0.1})) == "trial-007_ab12"
     assert name(SimpleNamespace(trial_id="ab12", config={"lr": 0.1})) == "trial_ab12"  # no seed: Ray's id only
     assert len(pickle.dumps(name)) < 200
+
+
+def test_a_restored_searcher_does_not_repeat_the_configs_of_trials_a_crash_lost(tmp_path):
+    """Tune restores the searcher pickled at its last save; the sampler's random state must not go back with it."""
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    study = optuna.create_study(storage=f"sqlite:///{tmp_path / 'optuna.db'}",
+                                sampler=make_sampler("tpe", 0, 20), direction="minimize")
+    searcher = OptunaStudySearcher(study, TASKS["binary"].define_space, metric="val_loss", mode="min", seed=100)
+    searcher.suggest("a")
+    searcher.save(str(tmp_path / "searcher.json"))
+    saved = pickle.dumps(searcher)
+    lost = [searcher.suggest(trial_id) for trial_id in "bc"]  # handed out after the save: the crash loses them
+    restored = pickle.loads(saved)
+    restored.restore(str(tmp_path / "searcher.json"))
+    after = [restored.suggest(trial_id) for trial_id in "de"]
+    without_seed = [{k: v for k, v in c.items() if k != "seed"} for c in lost + after]
+    assert all(config not in without_seed[:i] for i, config in enumerate(without_seed))
