@@ -11,6 +11,7 @@ from pipelines.errors import DataError
 TAB_SEPARATED = (".tsv", ".tab")
 PARQUET = (".parquet", ".pq")
 # Wider tables are refused before they are read: pandas takes minutes over a header of a million columns.
+# (Compressed files, and names longer than HEADER_BYTES / MAX_COLUMNS bytes, are read as they are.)
 MAX_COLUMNS = 10_000
 HEADER_BYTES = 1 << 20  # enough of the first line to count MAX_COLUMNS short names
 
@@ -24,8 +25,12 @@ def check_width(path: Path, kind: str) -> None:
         except Exception:  # not Parquet: reading it says so
             return
     else:
-        with open(path, "rb") as file:
-            width = file.readline(HEADER_BYTES).count(b"\t" if kind == "TSV" else b",") + 1
+        try:
+            with open(path, "rb") as file:
+                header = file.readline(HEADER_BYTES).split(b"\r", 1)[0]  # a lone CR ends a line too (pandas)
+        except OSError as exc:
+            raise DataError(f"The --data file '{path}' cannot be read: {exc.strerror or exc}") from None
+        width = header.count(b"\t" if kind == "TSV" else b",") + 1
     if width > MAX_COLUMNS:
         raise DataError(f"The --data file '{path}' has more than {MAX_COLUMNS:,} columns; a table this wide "
                         f"is not read.")

@@ -148,8 +148,8 @@ class OptunaStudySearcher(Searcher):
         with open(checkpoint_path) as f:
             state = json.load(f)
         self.numbers = state["numbers"]
-        # The sampler came back with the random state of the last save: a fresh one, or the trials handed out
-        # since (lost in a crash, or run before an interrupt) would have their configs drawn again.
+        # The sampler came back with the random state it had when the sweep began (Tune pickled it then):
+        # reseeded, it does not draw again the configs of trials that ran before the resume.
         self.study.sampler.reseed_rng()
         by_number = {t.number: t for t in self.study.get_trials(deepcopy=False)}
         self.live = {k: optuna_trial_of(self.study, by_number[n]) for k, n in state["live"].items()

@@ -137,3 +137,10 @@ def test_a_table_of_absurd_width_is_refused_before_it_is_read(tmp_path, suffix):
         path.write_text(separator.join(f"c{i}" for i in range(1_000_000)) + "\n" + "1" + "\n")
     with pytest.raises(DataError, match="more than 10,000 columns"):
         binary.load_data(DataRequest(data=str(path), target="c0"))
+
+
+def test_a_table_with_lone_carriage_returns_is_not_taken_for_a_wide_one(tmp_path):
+    path = tmp_path / "mac.csv"
+    frame = pd.concat([messy_table()] * 6, ignore_index=True)  # over 10,000 commas in all, 9 to a line
+    path.write_bytes(frame.to_csv(index=False, lineterminator="\r").encode())
+    assert binary.load_data(DataRequest(data=str(path), target="label")).n_features > 0

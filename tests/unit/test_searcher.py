@@ -101,7 +101,7 @@ def test_the_folder_of_a_trial_carries_its_optuna_number_from_its_seed():
 
 
 def test_a_restored_searcher_does_not_repeat_the_configs_of_trials_a_crash_lost(tmp_path):
-    """Tune restores the searcher pickled at its last save; the sampler's random state must not go back with it."""
+    """Tune restores the searcher as it pickled it when the sweep began; its sampler must not draw again."""
     optuna.logging.set_verbosity(optuna.logging.WARNING)
     study = optuna.create_study(storage=f"sqlite:///{tmp_path / 'optuna.db'}",
                                 sampler=make_sampler("tpe", 0, 20), direction="minimize")
