@@ -22,7 +22,7 @@ test: install
 
 # The fast tests alone: no Ray, no MLflow server, no browser (about half a minute).
 unit: install
-	$(BIN)/pytest -m "not integration and not cluster and not browser"
+	$(BIN)/pytest -m "not integration and not faults and not cluster and not browser"
 
 # The benchmark suite at sizes that fit 30 minutes on a 2-core machine. The tables go to BENCH_OUT (each
 # with its machine, date and load), the progress to the terminal; docs/benchmarks.md discusses them.

@@ -21,6 +21,7 @@ class RayTuneIO:
     """Reports through ray.tune.report with a checkpoint holding the loop's state."""
 
     device = CPU  # where the trial trains (trainables.device.choose sets it per trial)
+    lost_checkpoint = False  # restore() found the checkpoint Tune gave gone
     objective = Objective()  # what the loop's patience and best epoch follow: the sweep's --metric
 
     def restore(self) -> dict | None:
@@ -30,6 +31,9 @@ class RayTuneIO:
         if checkpoint is None:
             return None
         with checkpoint.as_directory() as folder:
+            if not os.path.isfile(os.path.join(folder, STATE_FILE)):
+                self.lost_checkpoint = True  # deleted from the sweep's folder: the trial starts over
+                return None
             return load_state(folder)
 
     def report(self, metrics: dict, state: dict | None) -> None:

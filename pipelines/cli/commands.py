@@ -123,7 +123,7 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     except KeyboardInterrupt:
         sweep_dir = getattr(args, "sweep_dir", None)
-        if sweep_dir is not None and (sweep_dir / "tuner.pkl").is_file():  # saved far enough to resume
+        if sweep_dir is not None and (sweep_dir / "sweep_config.yaml").is_file():  # saved far enough to resume
             from pipelines.reporting.next_steps import resume_command
 
             print(f"error: interrupted; continue the sweep with {resume_command(sweep_dir.name, sweep_dir)}",

@@ -8,8 +8,9 @@ import time
 import yaml
 
 from pipelines.engine.final_model import candidates, choose, predictor_of
+from pipelines.engine.outcomes import trial_label
 from pipelines.engine.prepare import PreparedSweep
-from pipelines.engine.results import SweepOutcome, ranked_results
+from pipelines.engine.results import SweepOutcome, ranked_results, without_weights
 from pipelines.engine.schedulers import report_epochs
 from trainables.folds import whole
 from trainables.metrics import mode_of
@@ -29,6 +30,8 @@ def finish_parent(client, outcome: SweepOutcome, results, prepared: PreparedSwee
     metrics = [Metric(f"trials_{k}", float(v), stamp, 0) for k, v in counts.items()]
     metrics.append(Metric("sweep_seconds", outcome.seconds, stamp, 0))
     ranked = ranked_results(results, prepared.objective)
+    labels = {t.trial_id: trial_label(t.number, t.trial_id) for t in outcome.trials}
+    outcome.without_weights = [labels.get(i, i) for i in without_weights(results)]
     if not ranked:
         client.log_batch(parent_id, metrics=metrics, tags=[RunTag("hpo.status", "failed")])
         client.set_terminated(parent_id, "FAILED")

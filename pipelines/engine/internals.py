@@ -37,9 +37,19 @@ def saved_search_state(sweep_dir: Path) -> Path | None:
     return saved[-1] if saved else None
 
 
+def read_search_state(path: Path) -> dict:
+    """A saved search state: Tune's cloudpickled dict, with the trial budget as `total_samples`."""
+    state = cloudpickle.loads(path.read_bytes())
+    if not isinstance(state, dict) or not isinstance(state.get("total_samples"), int):
+        raise ValueError(f"{path.name} holds no trial budget")
+    return state
+
+
 def set_saved_trial_budget(path: Path, trials: int) -> None:
     """Set the trial budget (num_samples) in a saved search state. Tuner.restore cannot change
     num_samples: Tune keeps it in this cloudpickled dict, as `total_samples` beside `finished`."""
-    state = cloudpickle.loads(path.read_bytes())
+    state = read_search_state(path)
     state["total_samples"], state["finished"] = trials, False
-    path.write_bytes(cloudpickle.dumps(state))
+    partial = path.with_name(path.name + ".partial")  # replaced whole: a crash leaves the old one or the new
+    partial.write_bytes(cloudpickle.dumps(state))
+    partial.replace(path)

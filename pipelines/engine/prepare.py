@@ -44,7 +44,10 @@ class PreparedSweep:
         return Path(self.settings.storage) / self.settings.name
 
 
-def prepare(settings: SweepSettings, new_sweep: bool = True) -> PreparedSweep:
+def prepare(settings: SweepSettings, new_sweep: bool = True, given_trials: bool | None = None) -> PreparedSweep:
+    """`given_trials`: read the --enqueue file and the --warm-start sweeps (by default for a new sweep only;
+    a resumed sweep that never began makes its study then)."""
+    given_trials = new_sweep if given_trials is None else given_trials
     registry.check(settings.task)
     settings = check_settings(settings, new_sweep)  # before the task's modules load (torch: seconds)
     registered = registry.get(settings.task)
@@ -57,9 +60,9 @@ def prepare(settings: SweepSettings, new_sweep: bool = True) -> PreparedSweep:
     if grid is not None:  # every combination once, unless --trials asks for fewer
         trials = min(settings.trials or grid_size(grid), grid_size(grid))
     enqueued = (enqueued_configs(settings.enqueue, registered.define_space, overrides, caps)
-                if settings.enqueue and new_sweep else ())
+                if settings.enqueue and given_trials else ())
     warm = (warm_start_trials(settings.warm_start, settings.storage, settings.task, objective.metric,
-                              registered.define_space, overrides, caps) if settings.warm_start and new_sweep else ())
+                              registered.define_space, overrides, caps) if settings.warm_start and given_trials else ())
     tracking_uri = resolve_tracking_uri(settings.tracking_uri)
     data = registered.task.load_data(DataRequest(data=settings.data, target=settings.target,
                                                  dataset=settings.dataset, data_dir=settings.data_dir,

@@ -7,6 +7,7 @@ from pathlib import Path
 
 from pipelines.engine.outcomes import last_line, outcome_of
 from trainables.metrics import Objective
+from trainables.reporting import STATE_FILE
 
 
 @dataclass(frozen=True)
@@ -38,6 +39,7 @@ class SweepOutcome:
     final_model: str = ""                              # which model the sweep hands back: best, refit or ensemble
     seconds: float = 0.0
     interrupted: bool = False                          # ended by Ctrl-C; `hpo resume` continues it
+    without_weights: list = field(default_factory=list)  # trials whose checkpoint was deleted: no candidates
 
 
 def collect_trials(results, number_of, metric_names, objective: Objective = Objective()) -> list[TrialRecord]:
@@ -70,10 +72,21 @@ def checkpointed_best(result, objective: Objective) -> float:
     return result.metrics.get(objective.best, math.nan)
 
 
+def has_weights(result) -> bool:
+    """Whether a trial's last checkpoint is there to load (someone may have deleted it)."""
+    return result.checkpoint is not None and Path(result.checkpoint.path, STATE_FILE).is_file()
+
+
 def ranked_results(results, objective: Objective) -> list:
     """The trials that did not fail and have weights to load, best first by their checkpointed best value."""
-    return sorted((r for r in results if r.checkpoint is not None and r.metrics
+    return sorted((r for r in results if has_weights(r) and r.metrics
                    and outcome_of(r.metrics, r.error is not None) != "failed"
                    and math.isfinite(checkpointed_best(r, objective))),
                   key=lambda r: objective.loss(checkpointed_best(r, objective)))
+
+
+def without_weights(results) -> list[str]:
+    """The trial ids of trials that finished with a checkpoint which is no longer there."""
+    return [r.metrics.get("trial_id", "") for r in results
+            if r.checkpoint is not None and r.metrics and not has_weights(r)]
 

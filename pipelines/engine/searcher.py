@@ -27,6 +27,7 @@ from search_spaces.space import ParamSpec, Space
 OUTSIDE_JOINT = {"gp": "conditional params, such as per-layer widths, sampled at random",
                  "cmaes": "categorical and conditional params sampled at random",
                  "qmc": "categorical and conditional params sampled at random"}
+STUDY_READY = "hpo.ready"   # a study's user attribute: what it starts from is all in (sweep.start_study)
 
 
 def startup_trials(trials: int) -> int:

@@ -13,21 +13,22 @@ import time
 from pathlib import Path
 
 import optuna
-import yaml
+from optuna.trial import TrialState
 
-from pipelines.engine import interrupts
+from pipelines.engine import interrupts, sweep_folder
 from pipelines.engine.finish import finish_parent
 from pipelines.engine.internals import saved_search_state, set_saved_trial_budget
 from pipelines.engine.prepare import PreparedSweep, prepare, sweep_params
 from pipelines.engine.ray_session import configure_environment, session
 from pipelines.engine.results import SweepOutcome, collect_trials
-from pipelines.engine.searcher import OptunaStudySearcher, make_sampler, open_study, search_note
-from pipelines.engine.settings import SweepSettings
+from pipelines.engine.searcher import STUDY_READY, OptunaStudySearcher, make_sampler, open_study, search_note
+from pipelines.engine.settings import SweepSettings, check_name
+from pipelines.engine.study_rebuild import rebuild_study
 from pipelines.engine.tuner import new_tuner, restore_tuner
-from pipelines.errors import UsageError
+from pipelines.errors import InputError, UsageError
 from pipelines.reporting.live_view import LiveView
 from pipelines.tracking import store
-from pipelines.tracking.runs import close_running_trials, find_sweep
+from pipelines.tracking.runs import close_running_trials, find_sweep, find_sweep_or_none
 from pipelines.tracking.trial_logger import TrialLogger
 from trainables.folds import whole
 
@@ -50,6 +51,10 @@ def run_sweep(settings: SweepSettings, echo=print, prepared: PreparedSweep | Non
     configure_environment()
     prepared = prepared or prepare(settings)
     s = prepared.settings
+    # The folder, its lock and the settings come first: from here on a crash at any moment leaves a sweep
+    # that `hpo resume` carries on, and a second sweep of the same name is refused.
+    sweep_folder.claim(prepared.sweep_dir)
+    save_settings(prepared, sweep_params(prepared, s.concurrency))
     # The store may be written before Ray has started only where Ray cannot reject the input: a new
     # local Ray always has the one CPU a trial asks for by default. Otherwise only the imports overlap.
     write_early = s.address is None and s.cpus_per_trial <= 1 and s.gpus_per_trial == 0
@@ -59,6 +64,10 @@ def run_sweep(settings: SweepSettings, echo=print, prepared: PreparedSweep | Non
     beside.start()
     try:
         capacity = session.start(s, prepared, echo)
+    except InputError:  # the cluster cannot serve these settings: the sweep never began
+        beside.join()
+        discard(prepared.sweep_dir)
+        raise
     finally:
         beside.join()
     if "error" in tracking_ready:
@@ -69,38 +78,37 @@ def run_sweep(settings: SweepSettings, echo=print, prepared: PreparedSweep | Non
     return execute(prepared, concurrency, echo, tracking_ready.get("client"))
 
 
-def execute(prepared: PreparedSweep, concurrency: int, echo, client=None) -> SweepOutcome:
-    """Write the new sweep's folder, study and parent run, then drive its Tuner."""
+def discard(sweep_dir: Path) -> None:
+    """Remove the folder of a sweep that never began (it holds its settings and lock only)."""
+    sweep_folder.release(sweep_dir)
+    shutil.rmtree(sweep_dir, ignore_errors=True)
+
+
+def save_settings(prepared: PreparedSweep, params: dict) -> None:
+    """sweep_config.yaml, and the --space file's copy beside it (a resume does not depend on the original)."""
+    copy = params.get("space")
+    if copy and Path(prepared.settings.space) != Path(copy):
+        shutil.copyfile(prepared.settings.space, copy)
+    sweep_folder.write_config(prepared.sweep_dir, params)
+
+
+def execute(prepared: PreparedSweep, concurrency: int, echo, client=None, parent=None) -> SweepOutcome:
+    """Write the sweep's study and parent run (a resumed sweep that never began may have them already), then
+    drive a new Tuner."""
     s, task, sweep_dir = prepared.settings, prepared.registered.task, prepared.sweep_dir
     client = client or store.client_for(s.tracking_uri)
-    experiment = store.experiment_id(client, task.name, s.tracking_uri)
-
-    sweep_dir.mkdir(parents=True)
+    experiment = parent.info.experiment_id if parent else store.experiment_id(client, task.name, s.tracking_uri)
     params = sweep_params(prepared, concurrency)
-    if s.space:  # a copy travels with the sweep, so `hpo resume` does not depend on the original
-        shutil.copyfile(s.space, params["space"])
-    (sweep_dir / "sweep_config.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
-
+    save_settings(prepared, params)
     optuna.logging.set_verbosity(optuna.logging.WARNING)
-    study = open_study(s.name, f"sqlite:///{sweep_dir / 'optuna.db'}",
-                       make_sampler(s.search, s.seed, s.trials, prepared.grid), prepared.objective.mode)
-    study.add_trials(prepared.warm_trials)  # told, not run: the sampler starts from them
-    for config in prepared.enqueued:
-        study.enqueue_trial(config)
-    if prepared.registered.first_trial and not s.space and not prepared.caps and s.search != "grid":
-        # The search starts from the task's linear model (a --space file or --max-epochs may exclude it).
-        study.enqueue_trial(prepared.registered.first_trial)
-    objective = prepared.objective
-    searcher = OptunaStudySearcher(study, prepared.registered.define_space, metric=objective.metric,
-                                   mode=objective.mode, seed=s.seed, overrides=prepared.overrides, caps=prepared.caps,
-                                   grid=s.search == "grid",
-                                   constants={"patience": s.patience} if s.patience else {})
-
-    parent = client.create_run(experiment, run_name=s.name, tags={
-        "hpo.sweep": s.name, "hpo.task": task.name, "hpo.role": "sweep", "hpo.storage": str(sweep_dir)})
+    searcher = searcher_for(prepared, start_study(prepared))
+    if parent is None:
+        parent = client.create_run(experiment, run_name=s.name, tags={
+            "hpo.sweep": s.name, "hpo.task": task.name, "hpo.role": "sweep", "hpo.storage": str(sweep_dir)})
+        client.log_batch(parent.info.run_id, params=store.params_of(params))
+        client.log_artifact(parent.info.run_id, str(sweep_dir / sweep_folder.CONFIG_FILE))
     parent_id = parent.info.run_id
-    client.log_batch(parent_id, params=store.params_of(params))
-    client.log_artifact(parent_id, str(sweep_dir / "sweep_config.yaml"))
+    objective = prepared.objective
     echo(f"sweep {s.name}: task {task.name}, {s.trials} trials, {concurrency} at a time, "
          f"{search_note(s.search)}, {s.scheduler} scheduler, "
          + (f"{s.cv}-fold cross-validation" if s.cv else "the single validation split")
@@ -114,35 +122,61 @@ def execute(prepared: PreparedSweep, concurrency: int, echo, client=None) -> Swe
     for note in getattr(data, "notes", ()):
         echo(f"  data     {note}")
 
-    logger = TrialLogger(client, experiment, parent_id, s.name, task.name, task.metrics, searcher.number_of)
-    live = LiveView(s.trials, task.metrics, searcher.number_of, objective=objective, time_budget=s.time_budget)
-    tuner = new_tuner(prepared, searcher, concurrency, [logger, live])
+    tuner = new_tuner(prepared, searcher, concurrency, callbacks_for(prepared, searcher, client, experiment, parent_id))
     outcome = SweepOutcome(s.name, task.name, sweep_dir, s.tracking_uri, parent_id, experiment, objective=objective)
     return drive(tuner, searcher, client, outcome, prepared)
 
 
-def saved_settings(name: str, storage: str | None, tracking_uri: str | None) -> tuple[SweepSettings, dict]:
-    """The settings a saved sweep ran with (sweep_config.yaml), and that file's whole content."""
-    sweep_dir = Path(storage or "ray_results").expanduser().resolve() / name
-    config_file = sweep_dir / "sweep_config.yaml"
-    if not config_file.is_file() or not (sweep_dir / "tuner.pkl").is_file():
-        raise UsageError(f"No sweep named {name!r} to resume in '{sweep_dir.parent}' (no {config_file.name} "
-                         "and tuner.pkl there); give --storage DIR where it ran.")
-    check_trusted(sweep_dir)
-    saved = yaml.safe_load(config_file.read_text())
-    fields = {k: saved[k] for k in SweepSettings.__dataclass_fields__ if k in saved}
-    return SweepSettings(**{**fields, "tracking_uri": tracking_uri or saved.get("tracking_uri")}), saved
+def start_study(prepared: PreparedSweep) -> optuna.Study:
+    """The sweep's Optuna study with what it starts from: the warm-start trials, the enqueued configs and the
+    task's linear first trial. It is marked ready once they are all in, so a sweep killed while making it
+    makes it again; trials a crash left RUNNING before Tune saved anything are closed as FAIL."""
+    s = prepared.settings
+    storage = f"sqlite:///{prepared.sweep_dir / sweep_folder.STUDY_FILE}"
+    sampler = make_sampler(s.search, s.seed, s.trials, prepared.grid)
+    study = open_study(s.name, storage, sampler, prepared.objective.mode)
+    if study.user_attrs.get(STUDY_READY):
+        for trial in study.get_trials(deepcopy=False, states=(TrialState.RUNNING,)):
+            study.tell(trial.number, state=TrialState.FAIL)
+        return study
+    if study.trials:  # made in part
+        optuna.delete_study(study_name=s.name, storage=storage)
+        study = open_study(s.name, storage, sampler, prepared.objective.mode)
+    study.add_trials(prepared.warm_trials)  # told, not run: the sampler starts from them
+    for config in prepared.enqueued:
+        study.enqueue_trial(config)
+    if prepared.registered.first_trial and not s.space and not prepared.caps and s.search != "grid":
+        # The search starts from the task's linear model (a --space file or --max-epochs may exclude it).
+        study.enqueue_trial(prepared.registered.first_trial)
+    study.set_user_attr(STUDY_READY, True)
+    return study
 
 
-def check_trusted(sweep_dir: Path) -> None:
-    """A resume unpickles Tune's state, which runs code: refuse a sweep folder (or its state) anyone may write."""
-    import stat
+def searcher_for(prepared: PreparedSweep, study: optuna.Study) -> OptunaStudySearcher:
+    s, objective = prepared.settings, prepared.objective
+    return OptunaStudySearcher(study, prepared.registered.define_space, metric=objective.metric,
+                               mode=objective.mode, seed=s.seed, overrides=prepared.overrides, caps=prepared.caps,
+                               grid=s.search == "grid", constants={"patience": s.patience} if s.patience else {})
 
-    for path in (sweep_dir, sweep_dir / "tuner.pkl"):
-        mode = path.stat().st_mode
-        if mode & stat.S_IWOTH:
-            raise UsageError(f"'{path}' can be written by anyone (mode {stat.filemode(mode)}): a resume loads "
-                             "pickles from it, which run code. Run `chmod o-w` on it if you trust its content.")
+
+def callbacks_for(prepared: PreparedSweep, searcher, client, experiment: str, parent_id: str) -> list:
+    """Tune's callbacks of the sweep: its MLflow runs and its live line."""
+    s, task = prepared.settings, prepared.registered.task
+    logger = TrialLogger(client, experiment, parent_id, s.name, task.name, task.metrics, searcher.number_of)
+    live = LiveView(s.trials, task.metrics, searcher.number_of, objective=prepared.objective,
+                    time_budget=s.time_budget)
+    return [logger, live]
+
+
+def saved_settings(saved: sweep_folder.SavedSweep, tracking_uri: str | None) -> SweepSettings:
+    """The settings a saved sweep ran with, for the folder where it is now: its storage is the folder it
+    was found in (moved or copied, it writes there, never where it was) and its --space the copy in it."""
+    config = saved.config
+    fields = {k: config[k] for k in SweepSettings.__dataclass_fields__ if k in config}
+    fields.update(storage=str(saved.folder.parent), tracking_uri=tracking_uri or config.get("tracking_uri"))
+    if config.get("space"):
+        fields["space"] = str(saved.folder / "space.yaml")
+    return SweepSettings(**fields)
 
 
 def raise_budget(sweep_dir: Path, trials: int) -> None:
@@ -157,38 +191,58 @@ def resume_sweep(name: str, storage: str | None, tracking_uri: str | None, trial
                  echo=print) -> SweepOutcome | None:
     """Continue a sweep that was interrupted or crashed: finished trials stay finished, unfinished ones
     restart from their last checkpoint, the study goes on, MLflow runs are reopened, not duplicated.
-    None, with nothing touched, for a sweep that completed its budget (no --trials above it)."""
+    None, with nothing touched, for a sweep that completed its budget (no --trials above it).
+
+    Every file it needs is checked first; it writes only into the folder it was given and the store it
+    was given (else the one the sweep ran with), whatever paths Tune's saved state holds."""
     from mlflow.entities import RunTag
 
     configure_environment()
-    settings, saved = saved_settings(name, storage, tracking_uri)
+    sweep_dir = Path(storage or "ray_results").expanduser().resolve() / name
+    check_name(name)
+    saved = sweep_folder.read_saved(sweep_dir)
+    settings = saved_settings(saved, tracking_uri)
     if trials is not None and trials < settings.trials:
         raise UsageError(f"The --trials of a resumed sweep must be at least its budget of {settings.trials}, "
                          f"got {trials}.")
-    prepared = prepare(dataclasses.replace(settings, trials=trials or settings.trials), new_sweep=False)
-    s, sweep_dir = prepared.settings, prepared.sweep_dir
+    sweep_folder.hold(sweep_dir)
+    prepared = prepare(dataclasses.replace(settings, trials=trials or settings.trials), new_sweep=False,
+                       given_trials=not saved.started)
+    s = prepared.settings
     client = store.client_for(s.tracking_uri)
-    parent = find_sweep(client, name)
-    if parent.data.tags.get("hpo.status") == "completed" and s.trials <= settings.trials:
+    parent = find_sweep(client, name) if saved.started else find_sweep_or_none(client, name)
+    if parent is not None and parent.data.tags.get("hpo.status") == "completed" and s.trials <= settings.trials:
         echo(f"sweep {name} is complete: its {settings.trials} trials ran, nothing was changed; to run more, "
              f"give --trials N above {settings.trials}")
         return None
-    session.start(s)
+    capacity = session.start(s)
+    if saved.started and not saved.has_study:
+        told = rebuild_study(prepared, client, parent)
+        echo(f"  {sweep_folder.STUDY_FILE} was missing: the study was rebuilt from {told} MLflow runs of its trials")
     if s.trials > settings.trials:
-        raise_budget(sweep_dir, s.trials)
-        (sweep_dir / "sweep_config.yaml").write_text(yaml.safe_dump({**saved, "trials": s.trials}, sort_keys=False))
-
-    parent_id = parent.info.run_id
-    client.update_run(parent_id, status="RUNNING")
-    client.log_batch(parent_id, tags=[RunTag("hpo.status", "running"), RunTag("hpo.trials", str(s.trials))])
+        save_settings(prepared, {**saved.config, "trials": s.trials})
+    if parent is not None:
+        client.update_run(parent.info.run_id, status="RUNNING")
+        client.log_batch(parent.info.run_id, tags=[RunTag("hpo.status", "running"), RunTag("hpo.trials", str(s.trials)),
+                                                   RunTag("hpo.storage", str(sweep_dir))])
     echo(f"resuming sweep {name}: task {s.task}\n  storage  {sweep_dir}\n  mlflow   {s.tracking_uri}")
+    concurrency = min(saved.config.get("concurrency") or capacity.trials_at_once, s.trials)
+    if not saved.started:
+        echo("  Tune had saved no trial yet: the sweep starts now, with its saved settings")
+        return execute(prepared, concurrency, echo, client, parent)
 
-    tuner, searcher, callbacks = restore_tuner(prepared)
+    # The trial budget goes into Tune's saved search state whatever it held (a state saved just as the
+    # sweep began counts only the trials made by then).
+    raise_budget(sweep_dir, s.trials)
+    study = open_study(name, f"sqlite:///{sweep_dir / sweep_folder.STUDY_FILE}",
+                       make_sampler(s.search, s.seed, s.trials, prepared.grid), prepared.objective.mode)
+    searcher = searcher_for(prepared, study)
+    callbacks = callbacks_for(prepared, searcher, client, parent.info.experiment_id, parent.info.run_id)
+    tuner, searcher, callbacks = restore_tuner(prepared, searcher, concurrency, callbacks)
     for callback in callbacks:
         if isinstance(callback, LiveView):
-            callback.total = s.trials
             callback.time_budget = None  # Tune restores what was left of it; the rate of this run says the rest
-    outcome = SweepOutcome(name, s.task, sweep_dir, s.tracking_uri, parent_id, parent.info.experiment_id,
+    outcome = SweepOutcome(name, s.task, sweep_dir, s.tracking_uri, parent.info.run_id, parent.info.experiment_id,
                            objective=prepared.objective)
     return drive(tuner, searcher, client, outcome, prepared)
 

@@ -45,7 +45,8 @@ class BatchedTuneIO(RayTuneIO):
         if not must_checkpoint and now - self.last_report < REPORT_SECONDS:
             return
         history, self.history = self.history, []
-        super().report({**metrics, **self.where, "history": history}, state if must_checkpoint else None)
+        lost = {"checkpoint_lost": True} if self.lost_checkpoint else {}  # the MLflow run says it started over
+        super().report({**metrics, **self.where, **lost, "history": history}, state if must_checkpoint else None)
         self.last_report = time.monotonic()
         if must_checkpoint:
             self.last_checkpoint = self.last_report

@@ -38,9 +38,14 @@ def new_tuner(prepared: PreparedSweep, searcher: OptunaStudySearcher, concurrenc
                                   checkpoint_config=tune.CheckpointConfig(num_to_keep=CHECKPOINTS_KEPT)))
 
 
-def restore_tuner(prepared: PreparedSweep):
+def restore_tuner(prepared: PreparedSweep, searcher: OptunaStudySearcher, concurrency: int, callbacks: list):
     """The sweep's saved Tuner, with the searcher and callbacks it restored: finished trials stay
-    finished, unfinished ones go on from their last checkpoint."""
+    finished, unfinished ones go on from their last checkpoint.
+
+    Tune's tuner.pkl is written anew first, from the sweep's settings and with the searcher and
+    callbacks given: the saved one holds the study's and the MLflow store's paths as they were when
+    the sweep began (a moved or copied folder would write there), and may be damaged or missing."""
+    new_tuner(prepared, searcher, concurrency, callbacks)  # its constructor writes tuner.pkl
     tuner = tune.Tuner.restore(str(prepared.sweep_dir), trainable=trainable_for(prepared),
                                resume_unfinished=True, resume_errored=False, restart_errored=False)
     return tuner, restored_searcher(tuner), restored_callbacks(tuner)

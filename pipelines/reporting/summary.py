@@ -37,6 +37,9 @@ def print_summary(outcome) -> None:
         print("failures:")
         for t in failures:
             print(f"  {trial_label(t.number, t.trial_id)}: {t.error}")
+    if outcome.without_weights:
+        print(f"checkpoints missing: {', '.join(outcome.without_weights)} (deleted from the sweep's folder?): "
+              "their weights were left out of the final model's candidates")
     if outcome.best is None:
         return
     headline = headline_metrics(outcome.task, outcome.objective)

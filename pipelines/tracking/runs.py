@@ -13,12 +13,19 @@ MAX_TRIAL_RUNS = 50000   # more than any sweep has trials: one search returns th
 
 def find_sweep(client, name: str):
     """The parent run of the sweep NAME, in any experiment; UsageError when there is none."""
+    parent = find_sweep_or_none(client, name)
+    if parent is None:
+        raise UsageError(f"No sweep named {name!r} in the MLflow store {client.tracking_uri}; give the "
+                         f"--tracking-uri it ran with, or 'hpo run TASK --name {name}' makes one.")
+    return parent
+
+
+def find_sweep_or_none(client, name: str):
+    """The parent run of the sweep NAME, in any experiment, or None."""
     runs = client.search_runs(
         [e.experiment_id for e in client.search_experiments()],
         filter_string=f"tags.`hpo.sweep` = '{name}' AND tags.`hpo.role` = 'sweep'", max_results=1)
-    if not runs:
-        raise UsageError(f"No sweep named {name!r} in the MLflow store; 'hpo run TASK --name {name}' makes one.")
-    return runs[0]
+    return runs[0] if runs else None
 
 
 def child_runs(client, experiment_id: str, parent_run_id: str) -> list:

@@ -108,6 +108,9 @@ class TrialLogger(Callback):
             if result.get("device_fallback"):  # given a GPU that CUDA could not see: trained on the CPU
                 tags.append(RunTag("hpo.device_fallback", str(result["device_fallback"])))
             self.pending_tags.setdefault(run_id, []).extend(tags)  # sent with the metrics
+        if result.get("checkpoint_lost"):
+            self.pending_tags.setdefault(run_id, []).append(
+                RunTag("hpo.restarted", "its checkpoint was missing from the sweep's folder: trained from the start"))
         stamp, batch = int(time.time() * 1000), self.pending[run_id]
         for epoch in epochs_of(result):
             # A retried trial goes on from its last checkpoint, which may be older than its last

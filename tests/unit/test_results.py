@@ -5,18 +5,21 @@ import math
 import pytest
 from ray.tune import Checkpoint, Result
 
-from pipelines.engine.results import checkpointed_best, collect_trials, ranked_results
+from pipelines.engine.results import checkpointed_best, collect_trials, ranked_results, without_weights
 from pipelines.engine.schedulers import report_epochs, rung_epochs
 from pipelines.engine.settings import SweepSettings
 from trainables.metrics import Objective
+from trainables.reporting import STATE_FILE
 
 LOSS = Objective()
 
 
 @pytest.fixture
 def checkpoints(tmp_path):
-    def make(name):
+    def make(name, deleted=False):
         (tmp_path / name).mkdir()
+        if not deleted:
+            (tmp_path / name / STATE_FILE).write_bytes(b"weights")
         return Checkpoint.from_directory(str(tmp_path / name))
     return make
 
@@ -34,8 +37,10 @@ def test_results_rank_by_checkpointed_loss_and_leave_out_trials_that_failed_or_h
                result("c", 0.2, checkpoints("c"), error=RuntimeError("boom")),   # failed
                result("d", 0.3, checkpoints("d"), final=False),                  # stopped early: still a candidate
                result("e", 0.05, None),                                          # no checkpoint to load
-               result("f", math.nan, checkpoints("f"))]
+               result("f", math.nan, checkpoints("f")),
+               result("g", 0.01, checkpoints("g", deleted=True))]                # its checkpoint deleted since
     assert [r.metrics["trial_id"] for r in ranked_results(results, LOSS)] == ["d", "a"]
+    assert without_weights(results) == ["g"]
 
 
 def test_a_metric_to_maximise_ranks_the_highest_first(checkpoints):

@@ -1,0 +1,66 @@
+"""A sweep's Optuna study made again from its MLflow runs, when `optuna.db` was lost.
+
+Every trial keeps its Optuna number (the runs' `hpo.optuna_trial` tag): a completed trial is told with its
+params and best value of the objective, an early-stopped one as pruned with its per-epoch values, the
+others (failed, lost, numbers without a run) as failed. The sampler then starts from what the sweep knew.
+"""
+from __future__ import annotations
+
+import math
+
+import optuna
+from optuna.trial import TrialState
+
+from pipelines.engine.searcher import STUDY_READY, make_sampler, open_study
+from pipelines.errors import SpaceError
+from pipelines.tracking.runs import child_runs
+from search_spaces.given_configs import distributions_of
+from search_spaces.space import check_space
+
+
+def typed(text: str):
+    """A config value as MLflow keeps it (str of the value) turned back into the value."""
+    for kind in (int, float):
+        try:
+            return kind(text)
+        except ValueError:
+            pass
+    return {"True": True, "False": False, "None": None}.get(text, text)
+
+
+def trial_of(run, prepared, known: set):
+    """The Optuna trial an MLflow child run records; a failed one where its params or value cannot be read."""
+    objective = prepared.objective
+    status = run.data.tags.get("hpo.status")
+    values = {k: typed(v) for k, v in run.data.params.items() if k in known}
+    try:
+        distributions = distributions_of(prepared.registered.define_space, values, overrides=prepared.overrides,
+                                         caps=prepared.caps, partial=True)
+    except SpaceError:
+        distributions = None
+    best = run.data.metrics.get(f"best_{objective.metric}", math.nan)
+    if distributions is None or status not in ("completed", "early_stopped") or not math.isfinite(best):
+        return optuna.trial.create_trial(state=TrialState.FAIL)
+    params = {k: values[k] for k in distributions}
+    if status == "completed":
+        return optuna.trial.create_trial(params=params, distributions=distributions, value=best)
+    return optuna.trial.create_trial(params=params, distributions=distributions, state=TrialState.PRUNED,
+                                     intermediate_values={int(run.data.metrics.get("best_epoch", 0)): best})
+
+
+def rebuild_study(prepared, client, parent) -> int:
+    """Make the sweep's study from its child runs; how many runs it was made from."""
+    s = prepared.settings
+    runs = {}
+    for run in child_runs(client, parent.info.experiment_id, parent.info.run_id):
+        number = run.data.tags.get("hpo.optuna_trial", "")
+        if number.isdigit():
+            runs[int(number)] = run
+    study = open_study(s.name, f"sqlite:///{prepared.sweep_dir / 'optuna.db'}",
+                       make_sampler(s.search, s.seed, s.trials, prepared.grid), prepared.objective.mode)
+    known = set(check_space(prepared.registered.define_space).params)
+    for number in range(max(runs, default=-1) + 1):  # in order: each trial gets its own number again
+        run = runs.get(number)
+        study.add_trial(trial_of(run, prepared, known) if run else optuna.trial.create_trial(state=TrialState.FAIL))
+    study.set_user_attr(STUDY_READY, True)
+    return len(runs)

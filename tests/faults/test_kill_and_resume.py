@@ -1,0 +1,148 @@
+"""A sweep killed with kill -9 at any moment, or stopped with Ctrl-C once or twice, is continued by
+`hpo resume`: every trial done exactly once in MLflow and in the Optuna study, nothing left RUNNING."""
+import os
+import signal
+import time
+
+import optuna
+import pytest
+from mlflow.tracking import MlflowClient
+
+from tests.faults.sweeps import (
+    QUICK,
+    check_every_trial_once,
+    hpo,
+    kill_group,
+    runs,
+    start,
+    study_states,
+    wait_until,
+)
+
+TRIALS = 10
+BUDGET = 6   # of the kill-at-a-moment sweeps
+
+
+def tracking(folder):
+    return f"sqlite:///{folder / 'mlflow.db'}"
+
+
+def log_of(folder, name="run.log"):
+    return (folder / name).read_text()
+
+
+MOMENTS = {
+    # Ray is starting: the folder and its settings are on disk, nothing else.
+    "ray_start": lambda folder, name: (folder / "ray_results" / name / "sweep_config.yaml").is_file(),
+    # The header is out: study and parent run made, Tune has saved nothing yet.
+    "before_tune_saved": lambda folder, name: "  mlflow " in log_of(folder),
+    "mid_sweep": lambda folder, name: study_states(folder / "ray_results" / name, name).count("COMPLETE") >= 2,
+    # Every trial done: the final model is being chosen and logged.
+    "final_model": lambda folder, name: study_states(folder / "ray_results" / name, name).count("COMPLETE") >= BUDGET,
+}
+
+
+@pytest.mark.parametrize("moment", [*MOMENTS, "during_resume"])
+def test_kill_9_at_any_moment_then_resume_runs_exactly_the_budget(tmp_path, moment):
+    name = moment.replace("_", "-")
+    sweep_dir = tmp_path / "ray_results" / name
+    process = start(tmp_path, "run", *QUICK, "--trials", str(BUDGET), "--name", name)
+    wait_until(lambda: MOMENTS.get(moment, MOMENTS["mid_sweep"])(tmp_path, name), process, moment)
+    kill_group(process)
+    if moment == "during_resume":  # a resume killed as it runs its first trial again
+        done = len(study_states(sweep_dir, name))
+        process = start(tmp_path, "resume", name, log="resume.log")
+        wait_until(lambda: len(study_states(sweep_dir, name)) > done, process, "a trial of the resume")
+        kill_group(process)
+    done = hpo(tmp_path, "resume", name)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "Traceback" not in done.stdout + done.stderr
+    check_every_trial_once(tracking(tmp_path), sweep_dir, name, BUDGET)
+
+
+def start_long(tmp_path, name):
+    return start(tmp_path, "run", "binary", "--trials", str(TRIALS), "--max-epochs", "30", "--scheduler", "fifo",
+                 "--name", name, log=f"{name}.log")
+
+
+def wait_for_finished_trials(tmp_path, name, count, process, timeout=240):
+    def finished():
+        try:
+            return sum(r.info.status == "FINISHED" for r in runs(tracking(tmp_path), name)[1]) >= count
+        except Exception:  # the store may be mid-creation
+            return False
+    wait_until(finished, process, f"{count} finished trials", timeout)
+
+
+def resume_and_check(tmp_path, name):
+    done = hpo(tmp_path, "resume", name)
+    assert done.returncode == 0, done.stdout + done.stderr
+    check_every_trial_once(tracking(tmp_path), tmp_path / "ray_results" / name, name, TRIALS)
+    return done
+
+
+def test_kill_9_of_the_process_group_then_resume(tmp_path):
+    process = start_long(tmp_path, "killed")
+    wait_for_finished_trials(tmp_path, "killed", 3, process)
+    kill_group(process)
+    _, children = runs(tracking(tmp_path), "killed")
+    assert any(r.info.status == "RUNNING" for r in children) or len(children) < TRIALS
+    resume_and_check(tmp_path, "killed")
+
+
+@pytest.mark.parametrize("presses", [1, 2])
+def test_ctrl_c_then_resume(tmp_path, presses):
+    name = f"ctrl-c-{presses}"
+    process = start_long(tmp_path, name)
+    wait_for_finished_trials(tmp_path, name, 2, process)
+    for _ in range(presses):
+        os.kill(process.pid, signal.SIGINT)
+        time.sleep(0.05)
+    try:
+        assert process.wait(timeout=60) == 130
+    finally:
+        if process.poll() is None:
+            kill_group(process)
+    log = (tmp_path / f"{name}.log").read_text()
+    assert "hpo resume" in log and "Traceback" not in log
+    parents, children = runs(tracking(tmp_path), name)
+    if presses == 1:
+        assert parents[0].info.status == "KILLED" and parents[0].data.tags["hpo.status"] == "interrupted"
+    if presses == 1:  # a graceful stop closes every run it had open; an abort tries, resume finishes it
+        assert not [r for r in children if r.info.status == "RUNNING"]
+    resume_and_check(tmp_path, name)
+
+
+def test_resume_raises_the_budget_of_a_finished_sweep(tmp_path):
+    first = hpo(tmp_path, "run", "multiclass", "--trials", "3", "--max-epochs", "4", "--name", "grow")
+    assert first.returncode == 0, first.stderr
+    lower = hpo(tmp_path, "resume", "grow", "--trials", "2")
+    assert lower.returncode == 2 and "at least its budget of 3" in lower.stderr
+    client = MlflowClient(f"sqlite:///{tmp_path / 'mlflow.db'}")
+    before = [(r.info.run_id, r.info.status, r.info.end_time, sorted(r.data.metrics.items()))
+              for r in client.search_runs([client.get_experiment_by_name("multiclass").experiment_id])]
+    same = hpo(tmp_path, "resume", "grow")  # no new budget: complete, nothing touched (no second model or counts)
+    assert same.returncode == 0 and "sweep grow is complete: its 3 trials ran, nothing was changed" in same.stdout
+    assert [(r.info.run_id, r.info.status, r.info.end_time, sorted(r.data.metrics.items()))
+            for r in client.search_runs([client.get_experiment_by_name("multiclass").experiment_id])] == before
+    folder = tmp_path / "ray_results" / "grow"
+    folder.chmod(0o777)   # anyone may write the pickles a resume loads: refused, nothing touched
+    open_to_all = hpo(tmp_path, "resume", "grow", "--trials", "5")
+    assert open_to_all.returncode == 2 and "can be written by anyone" in open_to_all.stderr
+    folder.chmod(0o755)
+    more = hpo(tmp_path, "resume", "grow", "--trials", "5")
+    assert more.returncode == 0, more.stdout + more.stderr
+
+    runs = client.search_runs([client.get_experiment_by_name("multiclass").experiment_id])
+    parent = [r for r in runs if r.data.tags.get("hpo.role") == "sweep"]
+    children = [r for r in runs if r.data.tags.get("hpo.role") == "trial"]
+    assert len(parent) == 1 and parent[0].info.status == "FINISHED" and parent[0].data.tags["hpo.trials"] == "5"
+    assert len(children) == 5 and len({r.data.tags["hpo.trial_id"] for r in children}) == 5
+    study = optuna.load_study(study_name="grow", storage=f"sqlite:///{tmp_path}/ray_results/grow/optuna.db")
+    assert sorted(t.number for t in study.trials) == [0, 1, 2, 3, 4]
+    assert "RUNNING" not in {t.state.name for t in study.trials}
+
+
+def test_resume_of_an_unknown_sweep_is_refused(tmp_path):
+    done = hpo(tmp_path, "resume", "nosuch")
+    assert done.returncode == 2 and done.stderr.startswith("error: No sweep named 'nosuch' to resume")
