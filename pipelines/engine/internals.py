@@ -46,10 +46,16 @@ def read_search_state(path: Path) -> dict:
 
 
 def set_saved_trial_budget(path: Path, trials: int) -> None:
-    """Set the trial budget (num_samples) in a saved search state. Tuner.restore cannot change
-    num_samples: Tune keeps it in this cloudpickled dict, as `total_samples` beside `finished`."""
+    """Set the trial budget (num_samples) in a saved search state, and its experiment's storage folder to
+    the one the state is in now. Tuner.restore changes neither: Tune keeps the budget in this cloudpickled
+    dict, as `total_samples` beside `finished`, and the Experiment its new trials are made from, with the
+    storage folder it began in (a moved sweep's new trials would write there)."""
     state = read_search_state(path)
     state["total_samples"], state["finished"] = trials, False
+    storage = getattr(state.get("experiment"), "storage", None)
+    if storage is not None:
+        storage.storage_fs_path = path.parent.parent.as_posix()
+        storage.experiment_dir_name = path.parent.name
     partial = path.with_name(path.name + ".partial")  # replaced whole: a crash leaves the old one or the new
     partial.write_bytes(cloudpickle.dumps(state))
     partial.replace(path)

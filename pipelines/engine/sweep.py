@@ -179,6 +179,24 @@ def saved_settings(saved: sweep_folder.SavedSweep, tracking_uri: str | None) -> 
     return SweepSettings(**fields)
 
 
+def check_records_are_its_own(sweep_dir: Path, saved, parent, client, tracking_uri: str) -> None:
+    """A resume must not write into another sweep's records: refuse a copied folder whose original still
+    holds the sweep, in the store that original writes to; and a SQLite store whose artifact folder is
+    not beside it (a copied or moved store: MLflow would write the model into the old place)."""
+    recorded = Path(parent.data.tags.get("hpo.storage") or sweep_dir)
+    if recorded != sweep_dir and (recorded / sweep_folder.CONFIG_FILE).is_file() \
+            and tracking_uri == saved.config.get("tracking_uri"):
+        raise UsageError(f"'{sweep_dir}' is a copy of the sweep in '{recorded}', which is still there, and the "
+                         f"MLflow store {tracking_uri} holds that sweep's runs: resuming the copy would write "
+                         "into them. Resume the original, or give the copy a store of its own (--tracking-uri).")
+    artifacts = client.get_experiment(parent.info.experiment_id).artifact_location
+    beside = store.artifact_location(tracking_uri, client.get_experiment(parent.info.experiment_id).name)
+    if beside is not None and artifacts.startswith("file:") and artifacts != beside:
+        raise UsageError(f"The MLflow store {tracking_uri} keeps this sweep's artifacts in {artifacts}, not beside "
+                         "itself (the store was copied or moved from there): a resume would write the sweep's "
+                         "model there. Resume with the store where it was made.")
+
+
 def raise_budget(sweep_dir: Path, trials: int) -> None:
     """Set a saved sweep's trial budget to `trials`: the study simply goes on."""
     path = saved_search_state(sweep_dir)
@@ -211,6 +229,8 @@ def resume_sweep(name: str, storage: str | None, tracking_uri: str | None, trial
     s = prepared.settings
     client = store.client_for(s.tracking_uri)
     parent = find_sweep(client, name) if saved.started else find_sweep_or_none(client, name)
+    if parent is not None:
+        check_records_are_its_own(sweep_dir, saved, parent, client, s.tracking_uri)
     if parent is not None and parent.data.tags.get("hpo.status") == "completed" and s.trials <= settings.trials:
         echo(f"sweep {name} is complete: its {settings.trials} trials ran, nothing was changed; to run more, "
              f"give --trials N above {settings.trials}")

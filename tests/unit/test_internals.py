@@ -57,6 +57,23 @@ def test_the_saved_trial_budget_is_where_tune_restores_it_from(tmp_path):
     assert restored.total_samples == 12 and not restored.is_finished()
 
 
+def test_the_saved_experiment_of_a_moved_sweep_makes_its_new_trials_where_the_sweep_is_now(tmp_path):
+    from ray.tune.experiment import Experiment
+
+    searcher = searcher_of(study())
+    generator = SearchGenerator(searcher)
+    generator.add_configurations(Experiment("moved", lambda config: None, storage_path=str(tmp_path / "before"),
+                                            num_samples=4))
+    (tmp_path / "after" / "moved").mkdir(parents=True)  # the folder moved there
+    generator.save_to_dir(str(tmp_path / "after" / "moved"), session_str="2026-12-01_00-00-00")
+    path = internals.saved_search_state(tmp_path / "after" / "moved")
+    internals.set_saved_trial_budget(path, 6)
+    restored = SearchGenerator(searcher)
+    restored.restore_from_dir(str(tmp_path / "after" / "moved"))
+    assert restored.total_samples == 6
+    assert restored._experiment.spec["storage"].experiment_fs_path == str(tmp_path / "after" / "moved")
+
+
 def test_raising_a_budget_needs_a_saved_search_state(tmp_path):
     with pytest.raises(UsageError, match="no saved search state"):
         raise_budget(tmp_path, 12)

@@ -1,11 +1,11 @@
-"""Two sweeps at once on one SQLite tracking store and one storage folder: no lock errors, no mixed-up runs."""
+"""Two sweeps at once on one SQLite tracking store and one storage folder: no lock errors, no mixed-up runs;
+the same name twice at once: the second is refused, the first unharmed."""
 import os
 import subprocess
-import sys
 
 from mlflow.tracking import MlflowClient
 
-HPO = os.path.join(os.path.dirname(sys.executable), "hpo")
+from tests.faults.sweeps import HPO, QUICK, check_every_trial_once, hpo, start, wait_until
 
 
 def test_two_sweeps_share_a_store_and_a_storage_folder(tmp_path):
@@ -31,3 +31,14 @@ def test_two_sweeps_share_a_store_and_a_storage_folder(tmp_path):
         assert len(children) == 6 and all(r.data.tags["hpo.sweep"] == name for r in children)
         assert all(r.info.status == "FINISHED" for r in children)
         assert (tmp_path / "ray_results" / name / "best_config.yaml").is_file()
+
+
+def test_the_same_name_started_twice_at_once_the_second_is_refused(tmp_path):
+    first = start(tmp_path, "run", *QUICK, "--trials", "3", "--name", "twice")
+    wait_until(lambda: (tmp_path / "ray_results" / "twice" / "sweep_config.yaml").is_file(), first, "the first's folder")
+    second = hpo(tmp_path, "run", *QUICK, "--trials", "3", "--name", "twice")
+    assert second.returncode == 2 and second.stderr.startswith("error: A sweep named 'twice' already exists")
+    resumed = hpo(tmp_path, "resume", "twice")  # nor may a resume take a sweep that runs
+    assert resumed.returncode == 2 and "is running in process" in resumed.stderr, resumed.stderr
+    assert first.wait(timeout=400) == 0, (tmp_path / "run.log").read_text()
+    check_every_trial_once(f"sqlite:///{tmp_path / 'mlflow.db'}", tmp_path / "ray_results" / "twice", "twice", 3)
