@@ -11,6 +11,7 @@ from pathlib import Path
 
 from pipelines.cli.parser import build_parser
 from pipelines.errors import InputError, UsageError
+from pipelines.tracking.patience import StoreUnavailable  # imports nothing heavy
 
 
 def cmd_tasks(args) -> int:
@@ -40,7 +41,7 @@ def cmd_run(args) -> int:
 
 
 def cmd_resume(args) -> int:
-    from pipelines.engine.sweep import resume_sweep
+    from pipelines.engine.resume import resume_sweep
 
     args.sweep_dir = Path(args.storage or "ray_results").expanduser().resolve() / args.name
     outcome = resume_sweep(args.name, args.storage, args.tracking_uri, args.trials)
@@ -121,6 +122,14 @@ def main(argv: list[str] | None = None) -> int:
     except InputError as exc:
         print(f"error: {' '.join(str(exc).split())}", file=sys.stderr)
         return 2
+    except StoreUnavailable as exc:
+        from pipelines.reporting.next_steps import resume_command
+
+        sweep_dir = getattr(args, "sweep_dir", None)
+        then = (f"; the sweep's state is saved: continue it with {resume_command(sweep_dir.name, sweep_dir)} once "
+                "the store answers" if sweep_dir is not None else "")
+        print(f"error: {exc}{then}", file=sys.stderr)
+        return 1
     except KeyboardInterrupt:
         sweep_dir = getattr(args, "sweep_dir", None)
         if sweep_dir is not None and (sweep_dir / "sweep_config.yaml").is_file():  # saved far enough to resume

@@ -17,6 +17,7 @@ from urllib.parse import urlparse
 from filelock import FileLock
 
 from pipelines.errors import UsageError
+from pipelines.tracking.patience import PatientClient
 
 MAX_BATCH = 1000             # MLflow's limit of metrics in one log_batch call
 RUN_STATUS = {"failed": "FAILED", "interrupted": "KILLED"}  # MLflow run status by hpo.status; else FINISHED
@@ -74,10 +75,12 @@ def client_for(tracking_uri: str):
 
     # MLflow sets its logger to INFO when imported (schema set-up notes); a user needs only warnings.
     logging.getLogger("mlflow").setLevel(logging.WARNING)
+    # It logs each failed query with a traceback; a busy store's are waited out (PatientClient), others raised.
+    logging.getLogger("mlflow.store.db.utils").setLevel(logging.CRITICAL)
     mlflow.set_tracking_uri(tracking_uri)
     with store_lock(tracking_uri):
         # The first use creates a new SQLite store (schema migrations): one process at a time.
-        client = MlflowClient(tracking_uri)
+        client = PatientClient(MlflowClient(tracking_uri))
         client.search_experiments(max_results=1)
     return client
 

@@ -27,9 +27,9 @@ def hpo(folder: Path, *args, timeout: float = 400) -> subprocess.CompletedProces
                           timeout=timeout)
 
 
-def start(folder: Path, *args, log: str = "run.log") -> subprocess.Popen:
+def start(folder: Path, *args, log: str = "run.log", env: dict | None = None) -> subprocess.Popen:
     """`hpo ARGS` in a session of its own, like a sweep started from a terminal: its group can be killed whole."""
-    return subprocess.Popen([HPO, *args], cwd=folder, env=environment(), stdout=open(folder / log, "w"),
+    return subprocess.Popen([HPO, *args], cwd=folder, env={**environment(), **(env or {})}, stdout=open(folder / log, "w"),
                             stderr=subprocess.STDOUT, start_new_session=True)
 
 

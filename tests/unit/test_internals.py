@@ -8,7 +8,7 @@ from ray.tune.search import SearchGenerator
 
 from pipelines.engine import internals
 from pipelines.engine.searcher import OptunaStudySearcher
-from pipelines.engine.sweep import raise_budget
+from pipelines.engine.resume import raise_budget
 from pipelines.errors import UsageError
 from pipelines.registry import TASKS
 

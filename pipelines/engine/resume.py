@@ -1,0 +1,124 @@
+"""`hpo resume`: a saved sweep carried on from its folder, whatever moment it stopped at.
+
+Every file it needs is checked first (pipelines.engine.sweep_folder); it writes only into the folder it
+is given and the store it is given (else the one the sweep ran with), whatever paths Tune's saved state
+holds.
+"""
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+
+from pipelines.engine import sweep_folder
+from pipelines.engine.internals import saved_search_state, set_saved_trial_budget
+from pipelines.engine.prepare import prepare
+from pipelines.engine.ray_session import configure_environment, session
+from pipelines.engine.results import SweepOutcome
+from pipelines.engine.searcher import make_sampler, open_study
+from pipelines.engine.settings import SweepSettings, check_name
+from pipelines.engine.study_rebuild import rebuild_study
+from pipelines.engine.sweep import callbacks_for, drive, execute, save_settings, searcher_for
+from pipelines.engine.tuner import restore_tuner
+from pipelines.errors import UsageError
+from pipelines.reporting.live_view import LiveView
+from pipelines.tracking import store
+from pipelines.tracking.runs import find_sweep, find_sweep_or_none
+
+
+def saved_settings(saved: sweep_folder.SavedSweep, tracking_uri: str | None) -> SweepSettings:
+    """The settings a saved sweep ran with, for the folder where it is now: its storage is the folder it
+    was found in (moved or copied, it writes there, never where it was) and its --space the copy in it."""
+    config = saved.config
+    fields = {k: config[k] for k in SweepSettings.__dataclass_fields__ if k in config}
+    fields.update(storage=str(saved.folder.parent), tracking_uri=tracking_uri or config.get("tracking_uri"))
+    if config.get("space"):
+        fields["space"] = str(saved.folder / "space.yaml")
+    return SweepSettings(**fields)
+
+
+def check_records_are_its_own(sweep_dir: Path, saved, parent, client, tracking_uri: str) -> None:
+    """A resume must not write into another sweep's records: refuse a copied folder whose original still
+    holds the sweep, in the store that original writes to; and a SQLite store whose artifact folder is
+    not beside it (a copied or moved store: MLflow would write the model into the old place)."""
+    recorded = Path(parent.data.tags.get("hpo.storage") or sweep_dir)
+    if recorded != sweep_dir and (recorded / sweep_folder.CONFIG_FILE).is_file() \
+            and tracking_uri == saved.config.get("tracking_uri"):
+        raise UsageError(f"'{sweep_dir}' is a copy of the sweep in '{recorded}', which is still there, and the "
+                         f"MLflow store {tracking_uri} holds that sweep's runs: resuming the copy would write "
+                         "into them. Resume the original, or give the copy a store of its own (--tracking-uri).")
+    artifacts = client.get_experiment(parent.info.experiment_id).artifact_location
+    beside = store.artifact_location(tracking_uri, client.get_experiment(parent.info.experiment_id).name)
+    if beside is not None and artifacts.startswith("file:") and artifacts != beside:
+        raise UsageError(f"The MLflow store {tracking_uri} keeps this sweep's artifacts in {artifacts}, not beside "
+                         "itself (the store was copied or moved from there): a resume would write the sweep's "
+                         "model there. Resume with the store where it was made.")
+
+
+def raise_budget(sweep_dir: Path, trials: int) -> None:
+    """Set a saved sweep's trial budget to `trials`: the study simply goes on."""
+    path = saved_search_state(sweep_dir)
+    if path is None:
+        raise UsageError(f"The sweep in '{sweep_dir}' has no saved search state to continue.")
+    set_saved_trial_budget(path, trials)
+
+
+def resume_sweep(name: str, storage: str | None, tracking_uri: str | None, trials: int | None = None,
+                 echo=print) -> SweepOutcome | None:
+    """Continue a sweep that was interrupted or crashed: finished trials stay finished, unfinished ones
+    restart from their last checkpoint, the study goes on, MLflow runs are reopened, not duplicated.
+    None, with nothing touched, for a sweep that completed its budget (no --trials above it).
+
+    Every file it needs is checked first; it writes only into the folder it was given and the store it
+    was given (else the one the sweep ran with), whatever paths Tune's saved state holds."""
+    from mlflow.entities import RunTag
+
+    configure_environment()
+    sweep_dir = Path(storage or "ray_results").expanduser().resolve() / name
+    check_name(name)
+    saved = sweep_folder.read_saved(sweep_dir)
+    settings = saved_settings(saved, tracking_uri)
+    if trials is not None and trials < settings.trials:
+        raise UsageError(f"The --trials of a resumed sweep must be at least its budget of {settings.trials}, "
+                         f"got {trials}.")
+    sweep_folder.hold(sweep_dir)
+    prepared = prepare(dataclasses.replace(settings, trials=trials or settings.trials), new_sweep=False,
+                       given_trials=not saved.started)
+    s = prepared.settings
+    client = store.client_for(s.tracking_uri)
+    parent = find_sweep(client, name) if saved.started else find_sweep_or_none(client, name)
+    if parent is not None:
+        check_records_are_its_own(sweep_dir, saved, parent, client, s.tracking_uri)
+    if parent is not None and parent.data.tags.get("hpo.status") == "completed" and s.trials <= settings.trials:
+        echo(f"sweep {name} is complete: its {settings.trials} trials ran, nothing was changed; to run more, "
+             f"give --trials N above {settings.trials}")
+        return None
+    capacity = session.start(s)
+    if saved.started and not saved.has_study:
+        told = rebuild_study(prepared, client, parent)
+        echo(f"  {sweep_folder.STUDY_FILE} was missing: the study was rebuilt from {told} MLflow runs of its trials")
+    if s.trials > settings.trials:
+        save_settings(prepared, {**saved.config, "trials": s.trials})
+    if parent is not None:
+        client.update_run(parent.info.run_id, status="RUNNING")
+        client.log_batch(parent.info.run_id, tags=[RunTag("hpo.status", "running"), RunTag("hpo.trials", str(s.trials)),
+                                                   RunTag("hpo.storage", str(sweep_dir))])
+    echo(f"resuming sweep {name}: task {s.task}\n  storage  {sweep_dir}\n  mlflow   {s.tracking_uri}")
+    concurrency = min(saved.config.get("concurrency") or capacity.trials_at_once, s.trials)
+    if not saved.started:
+        echo("  Tune had saved no trial yet: the sweep starts now, with its saved settings")
+        return execute(prepared, concurrency, echo, client, parent)
+
+    # The trial budget goes into Tune's saved search state whatever it held (a state saved just as the
+    # sweep began counts only the trials made by then).
+    raise_budget(sweep_dir, s.trials)
+    study = open_study(name, f"sqlite:///{sweep_dir / sweep_folder.STUDY_FILE}",
+                       make_sampler(s.search, s.seed, s.trials, prepared.grid), prepared.objective.mode)
+    searcher = searcher_for(prepared, study)
+    callbacks = callbacks_for(prepared, searcher, client, parent.info.experiment_id, parent.info.run_id)
+    tuner, searcher, callbacks = restore_tuner(prepared, searcher, concurrency, callbacks)
+    for callback in callbacks:
+        if isinstance(callback, LiveView):
+            callback.time_budget = None  # Tune restores what was left of it; the rate of this run says the rest
+    outcome = SweepOutcome(name, s.task, sweep_dir, s.tracking_uri, parent.info.run_id, parent.info.experiment_id,
+                           objective=prepared.objective)
+    return drive(tuner, searcher, client, outcome, prepared)
