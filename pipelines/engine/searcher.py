@@ -75,7 +75,8 @@ STUDY_LOCK_WAIT_SECONDS = 300.0   # how long a write waits while another process
 def open_study(name: str, storage_url: str, sampler, mode: str) -> optuna.Study:
     # SQLite's own wait, instead of its default 5 s: a reader such as optuna-dashboard does not end the sweep.
     optuna.logging.set_verbosity(optuna.logging.WARNING)  # not a line per study opened
-    storage = optuna.storages.RDBStorage(storage_url, engine_kwargs={"connect_args": {"timeout": STUDY_LOCK_WAIT_SECONDS}})
+    storage = optuna.storages.RDBStorage(storage_url,
+                                         engine_kwargs={"connect_args": {"timeout": STUDY_LOCK_WAIT_SECONDS}})
     return optuna.create_study(study_name=name, storage=storage, sampler=sampler, load_if_exists=True,
                                direction="minimize" if mode == "min" else "maximize")
 

@@ -29,7 +29,8 @@ def hpo(folder: Path, *args, timeout: float = 400) -> subprocess.CompletedProces
 
 def start(folder: Path, *args, log: str = "run.log", env: dict | None = None) -> subprocess.Popen:
     """`hpo ARGS` in a session of its own, like a sweep started from a terminal: its group can be killed whole."""
-    return subprocess.Popen([HPO, *args], cwd=folder, env={**environment(), **(env or {})}, stdout=open(folder / log, "w"),
+    return subprocess.Popen([HPO, *args], cwd=folder, env={**environment(), **(env or {})},
+                            stdout=open(folder / log, "w"),
                             stderr=subprocess.STDOUT, start_new_session=True)
 
 

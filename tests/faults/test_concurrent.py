@@ -35,7 +35,8 @@ def test_two_sweeps_share_a_store_and_a_storage_folder(tmp_path):
 
 def test_the_same_name_started_twice_at_once_the_second_is_refused(tmp_path):
     first = start(tmp_path, "run", *QUICK, "--trials", "3", "--name", "twice")
-    wait_until(lambda: (tmp_path / "ray_results" / "twice" / "sweep_config.yaml").is_file(), first, "the first's folder")
+    folder = tmp_path / "ray_results" / "twice"
+    wait_until(lambda: (folder / "sweep_config.yaml").is_file(), first, "the first's folder")
     second = hpo(tmp_path, "run", *QUICK, "--trials", "3", "--name", "twice")
     assert second.returncode == 2 and second.stderr.startswith("error: A sweep named 'twice' already exists")
     resumed = hpo(tmp_path, "resume", "twice")  # nor may a resume take a sweep that runs
