@@ -5,6 +5,7 @@ tests/unit/test_internals.py that fails loudly when an installed version changes
 """
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import optuna
@@ -12,6 +13,9 @@ import ray.cloudpickle as cloudpickle
 
 # Tune's SearchGenerator saves its state as search_gen_state-<session>.json (SearchGenerator.CKPT_FILE_TMPL).
 SEARCH_STATE_PATTERN = "search_gen_state-*.json"
+# Beside it, the searcher's own state (Searcher.CKPT_FILE_TMPL), and the trials (TuneController's checkpoint).
+SEARCHER_STATE_PATTERN = "searcher-state-*.pkl"
+EXPERIMENT_STATE_PATTERN = "experiment_state-*.json"
 
 
 def restored_searcher(tuner):
@@ -42,6 +46,15 @@ def read_search_state(path: Path) -> dict:
     state = cloudpickle.loads(path.read_bytes())
     if not isinstance(state, dict) or not isinstance(state.get("total_samples"), int):
         raise ValueError(f"{path.name} holds no trial budget")
+    return state
+
+
+def read_searcher_state(path: Path) -> dict:
+    """The searcher's saved state: Tune names the file, OptunaStudySearcher.save writes it (JSON: the Optuna
+    number of every trial Tune knows, and of those running)."""
+    state = json.loads(path.read_text())
+    if not isinstance(state, dict) or not isinstance(state.get("numbers"), dict) or "live" not in state:
+        raise ValueError(f"{path.name} holds no trial numbers")
     return state
 
 

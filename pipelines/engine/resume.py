@@ -41,8 +41,9 @@ def check_records_are_its_own(sweep_dir: Path, saved, parent, client, tracking_u
     holds the sweep, in the store that original writes to; and a SQLite store whose artifact folder is
     not beside it (a copied or moved store: MLflow would write the model into the old place)."""
     recorded = Path(parent.data.tags.get("hpo.storage") or sweep_dir)
-    if recorded != sweep_dir and (recorded / sweep_folder.CONFIG_FILE).is_file() \
-            and tracking_uri == saved.config.get("tracking_uri"):
+    original = recorded / sweep_folder.CONFIG_FILE
+    if original.is_file() and not recorded.samefile(sweep_dir) \
+            and same_store(tracking_uri, sweep_folder.read_config(original, sweep_dir.name).get("tracking_uri")):
         raise UsageError(f"'{sweep_dir}' is a copy of the sweep in '{recorded}', which is still there, and the "
                          f"MLflow store {tracking_uri} holds that sweep's runs: resuming the copy would write "
                          "into them. Resume the original, or give the copy a store of its own (--tracking-uri).")
@@ -52,6 +53,15 @@ def check_records_are_its_own(sweep_dir: Path, saved, parent, client, tracking_u
         raise UsageError(f"The MLflow store {tracking_uri} keeps this sweep's artifacts in {artifacts}, not beside "
                          "itself (the store was copied or moved from there): a resume would write the sweep's "
                          "model there. Resume with the store where it was made.")
+
+
+def same_store(one: str, other: str | None) -> bool:
+    """Whether two tracking URIs name one store (a SQLite file reached by two paths is one store)."""
+    prefix = "sqlite:///"
+    if other and one.startswith(prefix) and other.startswith(prefix):
+        a, b = Path(one[len(prefix):]), Path(other[len(prefix):])
+        return a.exists() and b.exists() and a.samefile(b)
+    return one == other
 
 
 def raise_budget(sweep_dir: Path, trials: int) -> None:
@@ -70,17 +80,27 @@ def resume_sweep(name: str, storage: str | None, tracking_uri: str | None, trial
 
     Every file it needs is checked first; it writes only into the folder it was given and the store it
     was given (else the one the sweep ran with), whatever paths Tune's saved state holds."""
-    from mlflow.entities import RunTag
-
     configure_environment()
-    sweep_dir = Path(storage or "ray_results").expanduser().resolve() / name
     check_name(name)
+    sweep_dir = Path(storage or "ray_results").expanduser().resolve() / name
     saved = sweep_folder.read_saved(sweep_dir)
     settings = saved_settings(saved, tracking_uri)
     if trials is not None and trials < settings.trials:
         raise UsageError(f"The --trials of a resumed sweep must be at least its budget of {settings.trials}, "
                          f"got {trials}.")
     sweep_folder.hold(sweep_dir)
+    try:
+        return resume_held(saved, settings, trials, echo)
+    finally:
+        sweep_folder.release(sweep_dir)
+
+
+def resume_held(saved: sweep_folder.SavedSweep, settings: SweepSettings, trials: int | None,
+                echo) -> SweepOutcome | None:
+    """resume_sweep once the sweep's lock is held."""
+    from mlflow.entities import RunTag
+
+    name, sweep_dir = settings.name, saved.folder
     prepared = prepare(dataclasses.replace(settings, trials=trials or settings.trials), new_sweep=False,
                        given_trials=not saved.started)
     s = prepared.settings
@@ -88,7 +108,9 @@ def resume_sweep(name: str, storage: str | None, tracking_uri: str | None, trial
     parent = find_sweep(client, name) if saved.started else find_sweep_or_none(client, name)
     if parent is not None:
         check_records_are_its_own(sweep_dir, saved, parent, client, s.tracking_uri)
-    if parent is not None and parent.data.tags.get("hpo.status") == "completed" and s.trials <= settings.trials:
+    finished = (parent is not None and parent.info.status == "FINISHED"  # a crash may come between the two
+                and parent.data.tags.get("hpo.status") == "completed")
+    if finished and s.trials <= settings.trials:
         echo(f"sweep {name} is complete: its {settings.trials} trials ran, nothing was changed; to run more, "
              f"give --trials N above {settings.trials}")
         return None
@@ -96,8 +118,9 @@ def resume_sweep(name: str, storage: str | None, tracking_uri: str | None, trial
     if saved.started and not saved.has_study:
         told = rebuild_study(prepared, client, parent)
         echo(f"  {sweep_folder.STUDY_FILE} was missing: the study was rebuilt from {told} MLflow runs of its trials")
-    if s.trials > settings.trials:
-        save_settings(prepared, {**saved.config, "trials": s.trials})
+    # Where it runs now and with which store: a copy resumed with a store of its own keeps to it.
+    save_settings(prepared, {**saved.config, **{k: v for k, v in dataclasses.asdict(s).items()
+                                                if k in ("trials", "storage", "tracking_uri", "space") and v}})
     if parent is not None:
         client.update_run(parent.info.run_id, status="RUNNING")
         client.log_batch(parent.info.run_id, tags=[RunTag("hpo.status", "running"), RunTag("hpo.trials", str(s.trials)),

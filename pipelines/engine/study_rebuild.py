@@ -1,8 +1,10 @@
 """A sweep's Optuna study made again from its MLflow runs, when `optuna.db` was lost.
 
 Every trial keeps its Optuna number (the runs' `hpo.optuna_trial` tag): a completed trial is told with its
-params and best value of the objective, an early-stopped one as pruned with its per-epoch values, the
-others (failed, lost, numbers without a run) as failed. The sampler then starts from what the sweep knew.
+params and best value of the objective, an early-stopped one as pruned with its best value, one that Tune
+will go on with (running, interrupted) as RUNNING, so that its end is told; the others (failed, lost,
+numbers without a run) as failed. The sampler then starts from what the sweep knew. The study is made in
+a file beside optuna.db and put in its place whole, so a crash mid-rebuild leaves no partial study.
 """
 from __future__ import annotations
 
@@ -11,6 +13,7 @@ import math
 import optuna
 from optuna.trial import TrialState
 
+from pipelines.engine.internals import SEARCHER_STATE_PATTERN, read_searcher_state
 from pipelines.engine.searcher import STUDY_READY, make_sampler, open_study
 from pipelines.errors import SpaceError
 from pipelines.tracking.runs import child_runs
@@ -39,6 +42,9 @@ def trial_of(run, prepared, known: set):
     except SpaceError:
         distributions = None
     best = run.data.metrics.get(f"best_{objective.metric}", math.nan)
+    if distributions is not None and status in ("running", "interrupted"):
+        return optuna.trial.create_trial(params={k: values[k] for k in distributions}, distributions=distributions,
+                                         state=TrialState.RUNNING)
     if distributions is None or status not in ("completed", "early_stopped") or not math.isfinite(best):
         return optuna.trial.create_trial(state=TrialState.FAIL)
     params = {k: values[k] for k in distributions}
@@ -56,11 +62,17 @@ def rebuild_study(prepared, client, parent) -> int:
         number = run.data.tags.get("hpo.optuna_trial", "")
         if number.isdigit():
             runs[int(number)] = run
-    study = open_study(s.name, f"sqlite:///{prepared.sweep_dir / 'optuna.db'}",
-                       make_sampler(s.search, s.seed, s.trials, prepared.grid), prepared.objective.mode)
+    partial = prepared.sweep_dir / "optuna.db.partial"
+    partial.unlink(missing_ok=True)  # what a crash mid-rebuild left
+    study = open_study(s.name, f"sqlite:///{partial}", make_sampler(s.search, s.seed, s.trials, prepared.grid),
+                       prepared.objective.mode)
     known = set(check_space(prepared.registered.define_space).params)
-    for number in range(max(runs, default=-1) + 1):  # in order: each trial gets its own number again
+    # Every number Tune gave out, also to trials that have no run yet (pending when the sweep stopped).
+    saved = sorted(prepared.sweep_dir.glob(SEARCHER_STATE_PATTERN))
+    given = read_searcher_state(saved[-1])["numbers"].values() if saved else ()
+    for number in range(max([*runs, *given], default=-1) + 1):  # in order: each trial its own number again
         run = runs.get(number)
         study.add_trial(trial_of(run, prepared, known) if run else optuna.trial.create_trial(state=TrialState.FAIL))
     study.set_user_attr(STUDY_READY, True)
+    partial.replace(prepared.sweep_dir / "optuna.db")  # every write above is committed: the file is whole
     return len(runs)

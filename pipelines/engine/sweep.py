@@ -52,7 +52,17 @@ def run_sweep(settings: SweepSettings, echo=print, prepared: PreparedSweep | Non
     s = prepared.settings
     # The folder, its lock and the settings come first: from here on a crash at any moment leaves a sweep
     # that `hpo resume` carries on, and a second sweep of the same name is refused.
+    made_storage = not Path(s.storage).exists()
     sweep_folder.claim(prepared.sweep_dir)
+    try:
+        return start_claimed(prepared, made_storage, echo)
+    finally:
+        sweep_folder.release(prepared.sweep_dir)
+
+
+def start_claimed(prepared: PreparedSweep, made_storage: bool, echo) -> SweepOutcome:
+    """run_sweep once the sweep's folder is claimed: its settings saved, Ray started, the sweep run."""
+    s = prepared.settings
     save_settings(prepared, sweep_params(prepared, s.concurrency))
     # The store may be written before Ray has started only where Ray cannot reject the input: a new
     # local Ray always has the one CPU a trial asks for by default. Otherwise only the imports overlap.
@@ -65,7 +75,7 @@ def run_sweep(settings: SweepSettings, echo=print, prepared: PreparedSweep | Non
         capacity = session.start(s, prepared, echo)
     except InputError:  # the cluster cannot serve these settings: the sweep never began
         beside.join()
-        discard(prepared.sweep_dir)
+        discard(prepared.sweep_dir, made_storage)
         raise
     finally:
         beside.join()
@@ -77,10 +87,14 @@ def run_sweep(settings: SweepSettings, echo=print, prepared: PreparedSweep | Non
     return execute(prepared, concurrency, echo, tracking_ready.get("client"))
 
 
-def discard(sweep_dir: Path) -> None:
-    """Remove the folder of a sweep that never began (it holds its settings and lock only)."""
+def discard(sweep_dir: Path, made_storage: bool) -> None:
+    """Remove the folder of a sweep that never began (it holds its settings and lock only), and the
+    storage folder if the claim made it."""
     sweep_folder.release(sweep_dir)
     shutil.rmtree(sweep_dir, ignore_errors=True)
+    if made_storage:
+        with contextlib.suppress(OSError):
+            sweep_dir.parent.rmdir()
 
 
 def save_settings(prepared: PreparedSweep, params: dict) -> None:
@@ -105,7 +119,9 @@ def execute(prepared: PreparedSweep, concurrency: int, echo, client=None, parent
         parent = client.create_run(experiment, run_name=s.name, tags={
             "hpo.sweep": s.name, "hpo.task": task.name, "hpo.role": "sweep", "hpo.storage": str(sweep_dir)})
         client.log_batch(parent.info.run_id, params=store.params_of(params))
-        client.log_artifact(parent.info.run_id, str(sweep_dir / sweep_folder.CONFIG_FILE))
+    elif "task" not in parent.data.params:  # a resume of a sweep killed as its parent run was made
+        client.log_batch(parent.info.run_id, params=store.params_of(params))
+    client.log_artifact(parent.info.run_id, str(sweep_dir / sweep_folder.CONFIG_FILE))
     parent_id = parent.info.run_id
     objective = prepared.objective
     echo(f"sweep {s.name}: task {task.name}, {s.trials} trials, {concurrency} at a time, "
@@ -137,6 +153,8 @@ def start_study(prepared: PreparedSweep) -> optuna.Study:
     if study.user_attrs.get(STUDY_READY):
         for trial in study.get_trials(deepcopy=False, states=(TrialState.RUNNING,)):
             study.tell(trial.number, state=TrialState.FAIL)
+            if "fixed_params" in trial.system_attrs:  # an enqueued config (or the first trial): run it still
+                study.enqueue_trial(trial.system_attrs["fixed_params"])
         return study
     if study.trials:  # made in part
         optuna.delete_study(study_name=s.name, storage=storage)
@@ -207,14 +225,16 @@ def drive(tuner, searcher, client, outcome: SweepOutcome, prepared: PreparedSwee
         # The second Ctrl-C. It may have cut an MLflow write short and left a SQLite store locked for
         # this process, so closing the runs is best effort and gives up at the first failure:
         # `hpo resume` reopens or closes whatever stays open.
+        quick = getattr(client, "impatient", client)  # an abort does not wait for a busy store
         with contextlib.suppress(Exception):
-            client.log_batch(parent_id, tags=[RunTag("hpo.status", "interrupted")])
-            client.set_terminated(parent_id, "KILLED")
-            close_running_trials(client, experiment, parent_id, "interrupted")
+            quick.log_batch(parent_id, tags=[RunTag("hpo.status", "interrupted")])
+            quick.set_terminated(parent_id, "KILLED")
+            close_running_trials(quick, experiment, parent_id, "interrupted")
         raise
     except StoreUnavailable:
         raise  # nothing more can be written; Tune saved the sweep's state as it went: `hpo resume` goes on
     except BaseException:
-        client.set_terminated(parent_id, "FAILED")
+        with contextlib.suppress(Exception):  # the error itself is what the user must see
+            getattr(client, "impatient", client).set_terminated(parent_id, "FAILED")
         raise
     return outcome

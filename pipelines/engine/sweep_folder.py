@@ -16,13 +16,18 @@ from pathlib import Path
 
 import yaml
 
-from pipelines.engine.internals import SEARCH_STATE_PATTERN, read_search_state
+from pipelines.engine.internals import (
+    EXPERIMENT_STATE_PATTERN,
+    SEARCH_STATE_PATTERN,
+    SEARCHER_STATE_PATTERN,
+    read_search_state,
+    read_searcher_state,
+)
 from pipelines.errors import UsageError
 
 CONFIG_FILE = "sweep_config.yaml"
 STUDY_FILE = "optuna.db"
 LOCK_FILE = "sweep.lock"
-EXPERIMENT_STATE_PATTERN = "experiment_state-*.json"   # Tune's saved trials (TuneController's checkpoint)
 REQUIRED_SETTINGS = {"task": str, "name": str, "trials": int, "seed": int}
 
 _held: list = []   # the open lock files of this process: closing one would release its lock
@@ -114,13 +119,23 @@ def read_saved(sweep_dir: Path) -> SavedSweep:
             raise damaged(state, f"not Tune's saved trials: {type(exc).__name__}",
                           "put back a copy of it (or delete it and the search_gen_state files beside it to run "
                           "the unfinished trials again from the start).") from None
-    for state in sorted(sweep_dir.glob(SEARCH_STATE_PATTERN))[-1:]:
-        try:
-            read_search_state(state)
-        except Exception as exc:  # cloudpickle raises whatever the damaged bytes lead it to
-            raise damaged(state, f"not Tune's saved search state: {type(exc).__name__}",
-                          "put back a copy of it.") from None
-    return SavedSweep(sweep_dir, config, started, study_is_usable(sweep_dir / STUDY_FILE, config["name"]))
+    if started:
+        for pattern, read in ((SEARCH_STATE_PATTERN, read_search_state), (SEARCHER_STATE_PATTERN, read_searcher_state)):
+            found = sorted(sweep_dir.glob(pattern))
+            if not found:
+                raise damaged(sweep_dir / pattern, "Tune saved its trials but this file is missing",
+                              "put back a copy of it.")
+            try:
+                read(found[-1])
+            except Exception as exc:  # cloudpickle raises whatever the damaged bytes lead it to
+                raise damaged(found[-1], f"not Tune's saved search state: {type(exc).__name__}",
+                              "put back a copy of it.") from None
+    has_study = study_is_usable(sweep_dir / STUDY_FILE, config["name"])
+    if started and not has_study and config.get("search") == "grid":
+        raise damaged(sweep_dir / STUDY_FILE, "missing, and a grid sweep's study alone records which grid points "
+                      "ran", "put back a copy of it, or start the grid again under a new --name.")
+    return SavedSweep(sweep_dir, config, started, has_study)
+
 
 
 def read_config(path: Path, name: str) -> dict:

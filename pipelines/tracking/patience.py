@@ -14,10 +14,10 @@ import time
 
 STORE_PATIENCE_SECONDS = 300.0
 FIRST_PAUSE, LONGEST_PAUSE = 0.5, 15.0
-# What MLflow (through SQLAlchemy or its REST client) says when the store is busy or out of reach for now.
+# What MLflow (through SQLAlchemy or its REST client) says when the store is busy or out of reach for now,
+# and the request did not reach it (a reset connection or a gateway error may have: not tried again).
 TRANSIENT = ("database is locked", "database table is locked", "unable to open database file",
-             "max retries exceeded", "connection refused", "connection aborted", "connection reset",
-             "temporarily unavailable", "error code 502", "error code 503", "error code 504")
+             "connection refused", "error code 503", "503 error responses")
 
 
 class StoreUnavailable(Exception):
@@ -45,6 +45,11 @@ class PatientClient:
         self._patience = patience_seconds() if patience is None else patience
         self._sleep, self._clock = sleep, clock
         self._say = say or (lambda text: print(text, file=sys.stderr, flush=True))
+
+    @property
+    def impatient(self):
+        """The client itself: for writes that must give up at once (an abort)."""
+        return self._client
 
     def __getattr__(self, name):
         if name.startswith("__") or name in ("_client", "_patience", "_sleep", "_clock", "_say"):

@@ -34,7 +34,7 @@ def test_a_store_locked_for_a_minute_is_waited_out(tmp_path):
 
 
 def test_a_store_locked_past_the_patience_stops_the_sweep_for_a_resume(tmp_path):
-    status, log = sweep_locked_for(tmp_path, 45, patience=10)
+    status, log = sweep_locked_for(tmp_path, 30, patience=5)  # MLflow itself waits 20 s before it fails
     assert status == 1, log
     errors = [line for line in log.splitlines() if line.startswith("error:")]
     assert len(errors) == 1 and "stayed busy or out of reach" in errors[0] and "hpo resume busy" in errors[0]

@@ -19,8 +19,8 @@ from tests.faults.sweeps import (
     wait_until,
 )
 
-TRIALS = 10
-BUDGET = 6   # of the kill-at-a-moment sweeps
+TRIALS = 6    # of the Ctrl-C sweeps
+BUDGET = 4    # of the kill-at-a-moment sweeps
 
 
 def tracking(folder):
@@ -61,7 +61,7 @@ def test_kill_9_at_any_moment_then_resume_runs_exactly_the_budget(tmp_path, mome
 
 
 def start_long(tmp_path, name):
-    return start(tmp_path, "run", "binary", "--trials", str(TRIALS), "--max-epochs", "30", "--scheduler", "fifo",
+    return start(tmp_path, "run", "binary", "--trials", str(TRIALS), "--max-epochs", "20", "--scheduler", "fifo",
                  "--name", name, log=f"{name}.log")
 
 
@@ -79,15 +79,6 @@ def resume_and_check(tmp_path, name):
     assert done.returncode == 0, done.stdout + done.stderr
     check_every_trial_once(tracking(tmp_path), tmp_path / "ray_results" / name, name, TRIALS)
     return done
-
-
-def test_kill_9_of_the_process_group_then_resume(tmp_path):
-    process = start_long(tmp_path, "killed")
-    wait_for_finished_trials(tmp_path, "killed", 3, process)
-    kill_group(process)
-    _, children = runs(tracking(tmp_path), "killed")
-    assert any(r.info.status == "RUNNING" for r in children) or len(children) < TRIALS
-    resume_and_check(tmp_path, "killed")
 
 
 @pytest.mark.parametrize("presses", [1, 2])

@@ -7,8 +7,8 @@ from ray import tune
 from ray.tune.search import SearchGenerator
 
 from pipelines.engine import internals
-from pipelines.engine.searcher import OptunaStudySearcher
 from pipelines.engine.resume import raise_budget
+from pipelines.engine.searcher import OptunaStudySearcher
 from pipelines.errors import UsageError
 from pipelines.registry import TASKS
 
@@ -82,3 +82,11 @@ def test_raising_a_budget_needs_a_saved_search_state(tmp_path):
     restored = SearchGenerator(searcher_of(study()))
     restored.restore_from_dir(str(tmp_path))
     assert restored.total_samples == 30
+
+
+def test_the_searcher_state_tune_saves_beside_the_search_state_is_ours_and_readable(tmp_path):
+    searcher = searcher_of(study())
+    searcher.suggest("a")
+    saved_generator(tmp_path, searcher)
+    files = sorted(tmp_path.glob(internals.SEARCHER_STATE_PATTERN))
+    assert len(files) == 1 and internals.read_searcher_state(files[0])["numbers"] == {"a": 0}
