@@ -83,13 +83,15 @@ def resume_sweep(name: str, storage: str | None, tracking_uri: str | None, trial
     configure_environment()
     check_name(name)
     sweep_dir = Path(storage or "ray_results").expanduser().resolve() / name
-    saved = sweep_folder.read_saved(sweep_dir)
-    settings = saved_settings(saved, tracking_uri)
-    if trials is not None and trials < settings.trials:
-        raise UsageError(f"The --trials of a resumed sweep must be at least its budget of {settings.trials}, "
-                         f"got {trials}.")
-    sweep_folder.hold(sweep_dir)
+    if not sweep_dir.is_dir():
+        raise UsageError(f"No sweep named {name!r} to resume in '{sweep_dir.parent}'; give --storage DIR where it ran.")
+    sweep_folder.hold(sweep_dir)  # first: the files of a sweep that still runs are not read as damaged
     try:
+        saved = sweep_folder.read_saved(sweep_dir)
+        settings = saved_settings(saved, tracking_uri)
+        if trials is not None and trials < settings.trials:
+            raise UsageError(f"The --trials of a resumed sweep must be at least its budget of {settings.trials}, "
+                             f"got {trials}.")
         return resume_held(saved, settings, trials, echo)
     finally:
         sweep_folder.release(sweep_dir)

@@ -111,14 +111,14 @@ def read_saved(sweep_dir: Path) -> SavedSweep:
         raise UsageError(f"The folder '{sweep_dir}' has no {CONFIG_FILE}: the sweep was stopped before it wrote "
                          "its settings, so none of it ran. Delete the folder and start the sweep again.")
     config = read_config(config_file, sweep_dir.name)
-    started = any(sweep_dir.glob(EXPERIMENT_STATE_PATTERN))
-    for state in sorted(sweep_dir.glob(EXPERIMENT_STATE_PATTERN))[-1:]:
+    # Tune's first save writes its trials, then the search state: a kill between the two saved nothing usable.
+    started = any(sweep_dir.glob(EXPERIMENT_STATE_PATTERN)) and any(sweep_dir.glob(SEARCH_STATE_PATTERN))
+    for state in sorted(sweep_dir.glob(EXPERIMENT_STATE_PATTERN))[-1:] if started else ():
         try:
             json.loads(state.read_text())
         except (OSError, ValueError) as exc:
             raise damaged(state, f"not Tune's saved trials: {type(exc).__name__}",
-                          "put back a copy of it (or delete it and the search_gen_state files beside it to run "
-                          "the unfinished trials again from the start).") from None
+                          "put back a copy of it.") from None
     if started:
         for pattern, read in ((SEARCH_STATE_PATTERN, read_search_state), (SEARCHER_STATE_PATTERN, read_searcher_state)):
             found = sorted(sweep_dir.glob(pattern))

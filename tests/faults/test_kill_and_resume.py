@@ -46,7 +46,9 @@ MOMENTS = {
 def test_kill_9_at_any_moment_then_resume_runs_exactly_the_budget(tmp_path, moment):
     name = moment.replace("_", "-")
     sweep_dir = tmp_path / "ray_results" / name
-    process = start(tmp_path, "run", *QUICK, "--trials", str(BUDGET), "--name", name)
+    # Mid-sweep with two trials running at once, as on a 2-core machine by default.
+    concurrency = ["--concurrency", "2"] if moment == "mid_sweep" else []
+    process = start(tmp_path, "run", *QUICK, *concurrency, "--trials", str(BUDGET), "--name", name)
     wait_until(lambda: MOMENTS.get(moment, MOMENTS["mid_sweep"])(tmp_path, name), process, moment)
     kill_group(process)
     if moment == "during_resume":  # a resume killed as it runs its first trial again

@@ -4,6 +4,7 @@ import json
 
 import optuna
 import pytest
+import ray.cloudpickle as cloudpickle
 
 from pipelines.engine import sweep_folder
 from pipelines.errors import UsageError
@@ -64,8 +65,11 @@ def test_the_study_file_is_checked_for_damage_and_for_the_study(claimed):
         sweep_folder.study_is_usable(path, "s")
 
 
-def test_tune_state_without_its_search_state_is_refused(claimed):
+def test_tune_state_without_its_search_state_is_a_sweep_not_started_and_without_the_searcher_s_refused(claimed):
     sweep_folder.write_config(claimed, {"task": "binary", "name": "s", "trials": 4, "seed": 0})
     (claimed / "experiment_state-2026-12-01_00-00-00.json").write_text(json.dumps({"trial_data": []}))
-    with pytest.raises(UsageError, match="search_gen_state-\\*.json' cannot be used .Tune saved its trials"):
+    assert not sweep_folder.read_saved(claimed).started  # killed between the two writes of Tune's first save
+    state = {"counter": 0, "total_samples": 4, "finished": False, "experiment": None}
+    (claimed / "search_gen_state-2026-12-01_00-00-00.json").write_bytes(cloudpickle.dumps(state))
+    with pytest.raises(UsageError, match="searcher-state-\\*.pkl' cannot be used .Tune saved its trials"):
         sweep_folder.read_saved(claimed)
