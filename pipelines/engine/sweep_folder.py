@@ -102,10 +102,7 @@ def damaged(path: Path, why: str, what_to_do: str) -> UsageError:
 def read_saved(sweep_dir: Path) -> SavedSweep:
     """Read and check each file `hpo resume` needs, before anything is touched; UsageError naming the
     first that cannot be used and what to do about it."""
-    config_file = sweep_dir / CONFIG_FILE
-    if not sweep_dir.is_dir():
-        raise UsageError(f"No sweep named {sweep_dir.name!r} to resume in '{sweep_dir.parent}'; give --storage DIR "
-                         "where it ran.")
+    config_file = sweep_dir / CONFIG_FILE  # the folder exists: resume_sweep holds its lock
     check_trusted(sweep_dir)
     if not config_file.is_file():
         raise UsageError(f"The folder '{sweep_dir}' has no {CONFIG_FILE}: the sweep was stopped before it wrote "
