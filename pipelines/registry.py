@@ -1,7 +1,8 @@
 """The one place that maps task names to their trainable and default search space.
 
-Adding a task: write trainables/NAME.py (with a TASK built from its card), search_spaces/NAME.py (with
-define), add its card (one line) to trainables/catalog.py, and list the task in the README. A task's
+A task of the user's (a file, module:NAME, an installed package's entry point) is found through
+pipelines.task_sources and carries its own space. Adding a built-in task: write trainables/NAME.py (with a
+TASK built from its card), search_spaces/NAME.py (with define), add its card (one line) to trainables/catalog.py, and list the task in the README. A task's
 modules (torch and all) are imported when it is first asked for, so that help and usage errors answer
 at once.
 """
@@ -11,7 +12,7 @@ import importlib
 from dataclasses import dataclass
 from typing import Callable
 
-from pipelines.errors import UsageError
+from pipelines import task_sources
 from trainables.catalog import CARDS
 from trainables.task import Task
 
@@ -43,13 +44,29 @@ def __getattr__(attribute: str):
     raise AttributeError(f"module {__name__!r} has no attribute {attribute!r}")
 
 
-def check(name: str) -> None:
-    if name not in TASK_NAMES:
-        raise UsageError(f"Unknown task {name!r}; choose one of {', '.join(TASK_NAMES)}.")
+def own(reference: str) -> Registered:
+    task = task_sources.load(reference)
+    return Registered(task, task.space, task.first_trial)
 
 
-def get(name: str) -> Registered:
-    check(name)
-    if name not in _loaded:
-        _loaded[name] = registered(name)
-    return _loaded[name]
+def check(reference: str) -> None:
+    """Refuse a reference that names no task, without importing any task's modules."""
+    if reference not in TASK_NAMES:
+        task_sources.check(reference, TASK_NAMES)
+
+
+def canonical(reference: str) -> str:
+    """How a sweep keeps the task: a built-in's name, or where a task of the user's is found."""
+    return reference if reference in TASK_NAMES else task_sources.canonical(reference)
+
+
+def get(reference: str) -> Registered:
+    check(reference)
+    if reference not in _loaded:
+        _loaded[reference] = registered(reference) if reference in TASK_NAMES else own(reference)
+    return _loaded[reference]
+
+
+def loaded(reference: str) -> Registered | None:
+    """The task if it has been loaded in this process (the reporting rooms ask without loading)."""
+    return _loaded.get(reference)

@@ -57,6 +57,12 @@ class Task:
     # Folds without --cv on up to pipelines.engine.prepare.CV_DEFAULT_MAX_ROWS train+val rows; 0: the single
     # split (K trainings per trial cost K times the time).
     default_folds: int = 0
+    # A task from outside the package carries its search space: space(hpo.Space) -> config dict, like
+    # search_spaces/NAME.py's define, and first_trial: the params of a sweep's first trial, if any.
+    space: Callable | None = None
+    first_trial: dict | None = None
+    # Where it was found, as `hpo run` takes it again (pipelines.task_sources); "" for the built-in tasks.
+    source: str = ""
 
 
 def served_strings(raw, column: str) -> list[str]:

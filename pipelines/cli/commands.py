@@ -15,16 +15,22 @@ from pipelines.tracking.patience import StoreUnavailable  # imports nothing heav
 
 
 def cmd_tasks(args) -> int:
-    from pipelines.registry import TASK_NAMES
+    from pipelines import registry
     from pipelines.reporting.tables import format_table
+    from pipelines.task_sources import installed
     from trainables.catalog import card
     from trainables.metrics import Objective
 
     objective = Objective()  # every task's default; --metric picks another
-    cards = [card(name) for name in TASK_NAMES]
-    rows = [[c["name"], c["default_data"], f"{objective.metric} ({objective.mode})", ", ".join(c["metrics"])]
-            for c in cards]
-    print(format_table(["task", "default data", "objective", "also reported (each may be the --metric)"], rows))
+    rows = [[c["name"], "built in", c["default_data"], ", ".join(c["metrics"])]
+            for c in map(card, registry.TASK_NAMES)]
+    for name, point in installed().items():  # an installed package's tasks: loading them imports the package
+        task = registry.get(name).task
+        rows.append([name, f"package {point.dist.name if point.dist else '?'} ({point.value})", task.default_data,
+                     ", ".join(task.metrics)])
+    print(format_table(["task", "from", "default data", "also reported (each may be the --metric)"], rows))
+    print(f"objective: {objective.metric} ({objective.mode}) unless --metric names another. Your own: "
+          "hpo run path/to/my_task.py, or package.module:NAME (see the README, \"Tune your own model\").")
     return 0
 
 
@@ -110,8 +116,14 @@ def cmd_train(args) -> int:
                       name=args.name, metric=args.metric)
 
 
-COMMANDS = {"tasks": cmd_tasks, "run": cmd_run, "resume": cmd_resume, "best": cmd_best, "ui": cmd_ui,
-            "promote": cmd_promote, "predict": cmd_predict, "train": cmd_train}
+def cmd_check_task(args) -> int:
+    from pipelines.engine.task_check import check_task
+
+    return check_task(args.task, data=args.data, target=args.target)
+
+
+COMMANDS = {"tasks": cmd_tasks, "check-task": cmd_check_task, "run": cmd_run, "resume": cmd_resume,
+            "best": cmd_best, "ui": cmd_ui, "promote": cmd_promote, "predict": cmd_predict, "train": cmd_train}
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -52,17 +52,20 @@ def _gpus(text: str):
     except ValueError:
         raise argparse.ArgumentTypeError(f"expected a number or auto, got {text!r}") from None
 
+TASK_HELP = (f"one of {', '.join(TASK_NAMES)}; a task file of yours (path/to/my_task.py, or FILE.py:NAME); "
+             "an importable package.module:NAME; or an installed package's task")
+
 
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="hpo", description="Distributed hyperparameter sweeps for PyTorch: "
                      "Ray Tune + Optuna + ASHA, recorded in MLflow.")
     commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
 
-    commands.add_parser("tasks", help="list the tasks, their default data and metrics")
+    commands.add_parser("tasks", help="list the tasks, where each comes from, their default data and metrics")
 
     run = commands.add_parser("run", help="run a sweep", epilog=RUN_EXAMPLES,
                               formatter_class=argparse.RawDescriptionHelpFormatter)
-    run.add_argument("task", help=f"one of {', '.join(TASK_NAMES)}")
+    run.add_argument("task", help=TASK_HELP)
     run.add_argument("--trials", type=_number(int), help="trials to run (default 20; a grid: every combination)")
     run.add_argument("--max-epochs", type=_number(int), help="cap on a trial's epochs; ASHA's max_t")
     run.add_argument("--concurrency", type=_number(int), help="trials at once (default: as many as CPUs fit)")
@@ -144,8 +147,13 @@ def add_serving_commands(commands) -> None:
                               "(bigram, transformer)")
     predict.add_argument("--tracking-uri", help="MLflow store (default $MLFLOW_TRACKING_URI or ./mlflow.db)")
 
+    check = commands.add_parser("check-task", help="try a task of yours against the contract a sweep needs")
+    check.add_argument("task", help="a task file (path/to/my_task.py or FILE.py:NAME) or package.module:NAME")
+    check.add_argument("--data", help=DATA_HELP)
+    check.add_argument("--target", help="the column of --data to predict")
+
     train = commands.add_parser("train", help="one training run of a fixed config (e.g. best_config.yaml)")
-    train.add_argument("task", help=f"one of {', '.join(TASK_NAMES)}")
+    train.add_argument("task", help=TASK_HELP)
     train.add_argument("--config", required=True, help="YAML of param values, like a sweep's best_config.yaml")
     train.add_argument("--data", help=DATA_HELP)
     train.add_argument("--target", help="the column of --data to predict")

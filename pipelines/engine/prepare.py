@@ -12,6 +12,7 @@ from pathlib import Path
 from pipelines import registry
 from pipelines.engine.given_trials import enqueued_configs, warm_start_trials
 from pipelines.engine.settings import DEFAULT_TRIALS, SweepSettings, check_settings, drop_columns
+from pipelines.engine.task_check import first_look, load_data
 from pipelines.errors import UsageError
 from pipelines.tracking.store import resolve_tracking_uri
 from search_spaces.grid import grid_size, grid_values
@@ -49,8 +50,8 @@ def prepare(settings: SweepSettings, new_sweep: bool = True, given_trials: bool 
     a resumed sweep that never began makes its study then)."""
     given_trials = new_sweep if given_trials is None else given_trials
     registry.check(settings.task)
-    settings = check_settings(settings, new_sweep)  # before the task's modules load (torch: seconds)
-    registered = registry.get(settings.task)
+    settings = check_settings(replace(settings, task=registry.canonical(settings.task)), new_sweep)
+    registered = registry.get(settings.task)  # after the cheap checks: a task's modules load torch (seconds)
     objective = objective_of(settings.metric, registered.task)
     overrides = load_space_file(settings.space) if settings.space else {}
     caps = {"epochs": settings.max_epochs} if settings.max_epochs else {}
@@ -64,9 +65,10 @@ def prepare(settings: SweepSettings, new_sweep: bool = True, given_trials: bool 
     warm = (warm_start_trials(settings.warm_start, settings.storage, settings.task, objective.metric,
                               registered.define_space, overrides, caps) if settings.warm_start and given_trials else ())
     tracking_uri = resolve_tracking_uri(settings.tracking_uri)
-    data = registered.task.load_data(DataRequest(data=settings.data, target=settings.target,
-                                                 dataset=settings.dataset, data_dir=settings.data_dir,
-                                                 seed=settings.seed, drop=drop_columns(settings.drop)))
+    data = load_data(registered, DataRequest(data=settings.data, target=settings.target, dataset=settings.dataset,
+                                             data_dir=settings.data_dir, seed=settings.seed,
+                                             drop=drop_columns(settings.drop)))
+    first_look(registered, data)  # a task of the user's: a model that raises is an error before anything starts
     # Absolute from here on: `hpo resume` may run from another folder.
     data_path, data_dir = (str(Path(p).expanduser().resolve()) if p else p for p in (settings.data, settings.data_dir))
     cv = folds_count(settings.cv, registered.task, data)

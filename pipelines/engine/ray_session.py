@@ -11,6 +11,7 @@ import ray
 from pipelines.engine.gpu_packing import auto_gpus_per_trial
 from pipelines.engine.settings import SweepSettings
 from pipelines.errors import UsageError
+from pipelines.task_sources import ship_to_ray
 
 
 def configure_environment() -> None:
@@ -53,6 +54,7 @@ class RaySession:
                     if settings.address else "")
             raise UsageError(f"Cannot start or reach Ray at --address {settings.address!r}: "
                              f"{str(exc).splitlines()[0] if str(exc) else type(exc).__name__}.{auth}") from None
+        ship_to_ray()  # a task file of the user's travels with each trial to any node: the driver's copy is enough
         resources = ray.cluster_resources()
         cpus, gpus = resources.get("CPU", 0), resources.get("GPU", 0)
         if settings.cpus_per_trial > cpus:

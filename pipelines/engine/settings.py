@@ -8,6 +8,7 @@ from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
 from pipelines.errors import DataError, UsageError
+from pipelines.task_sources import short_name
 
 SEARCHES = ("tpe", "random", "grid", "gp", "cmaes", "qmc")
 SCHEDULERS = ("asha", "hyperband", "median", "fifo")
@@ -104,7 +105,7 @@ def check_settings(s: SweepSettings, new_sweep: bool = True) -> SweepSettings:
     if s.data is not None and not Path(s.data).exists():  # before the task's modules load (torch)
         raise DataError(f"The --data '{s.data}' does not exist." if new_sweep else
                         f"The data the sweep ran on, '{s.data}', does not exist any more; put it back to resume.")
-    name = s.name or f"{s.task}-{time.strftime('%Y%m%d-%H%M%S')}"
+    name = s.name or f"{short_name(s.task)}-{time.strftime('%Y%m%d-%H%M%S')}"
     check_name(name)
     if s.storage and "://" in s.storage:
         # The sweep's folder holds its Optuna study (SQLite) and what `hpo resume` reads: it needs a file system.

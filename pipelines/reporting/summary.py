@@ -75,8 +75,14 @@ def print_against_baselines(metrics: dict, task_name: str, objective: Objective 
 
 
 def task_metrics(task_name: str) -> tuple[str, ...]:
-    """What the task reports besides val_loss, from its card (no task module imported); () if unknown."""
-    return card(task_name)["metrics"] if task_name in CARDS else ()
+    """What the task reports besides val_loss, from its card (no task module imported), or from a task of the
+    user's that this process has loaded; () if unknown."""
+    if task_name in CARDS:
+        return card(task_name)["metrics"]
+    from pipelines import registry
+
+    found = registry.loaded(task_name)
+    return found.task.metrics if found else ()
 
 
 def headline_metrics(task_name: str, objective: Objective = Objective()) -> tuple[str, ...]:

@@ -25,11 +25,12 @@ import torch
 from mlflow.models import infer_signature
 
 MODEL_NAME = "model"                 # artifact name of the logged model on its run
-TASK_KEY = "hpo_task"                # the model's metadata: which task's read_raw reads its input
+TASK_KEY = "hpo_task"                # the model's metadata: which task's read_raw reads its input (as
+                                     # `hpo run` takes it: a task file's path, say)
 LEFT_OUT_KEY = "hpo_left_out"        # ... the columns of the training table the model ignores
 TEXT_NUMBERS_KEY = "hpo_text_numbers"  # ... and its columns of numbers written as text (stray text: empty)
 PROJECT = Path(__file__).resolve().parents[2]  # the checkout: pipelines/serving/model.py
-CODE_PACKAGES = ("pipelines", "trainables", "search_spaces")
+CODE_PACKAGES = ("pipelines", "trainables", "search_spaces", "hpo")
 REQUIREMENTS = ("mlflow", "torch", "numpy", "pandas", "scikit-learn", "cloudpickle")
 
 
@@ -107,5 +108,5 @@ def log_model(task, model, data, config: dict, run_id: str, predictor=None):
             return mlflow.pyfunc.log_model(
                 name=MODEL_NAME, python_model=TaskModel(predictor), signature=signature, input_example=example,
                 code_paths=[str(PROJECT / p) for p in CODE_PACKAGES], pip_requirements=requirements(),
-                metadata={TASK_KEY: task.name, LEFT_OUT_KEY: list(getattr(predictor, "left_out", [])),
+                metadata={TASK_KEY: task.source or task.name, LEFT_OUT_KEY: list(getattr(predictor, "left_out", [])),
                           TEXT_NUMBERS_KEY: list(getattr(predictor, "text_numbers", []))})
