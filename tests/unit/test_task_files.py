@@ -75,3 +75,23 @@ def test_check_task_passes_the_examples_and_names_what_a_task_lacks(tmp_path):
     lines.clear()
     assert check_task(str(tmp_path / "lazy.py"), echo=lines.append) == 1
     assert any("PROBLEM  a one-epoch trial and its report" in line and "made no report" in line for line in lines)
+
+
+def test_an_installed_packages_task_is_listed_and_found_by_its_entry_point(tmp_path):
+    package = tmp_path / "waves_pkg"
+    package.mkdir()
+    (package / "__init__.py").write_text("")
+    (package / "tasks.py").write_text((ROOT / "examples" / "signal_shapes.py").read_text())
+    info = tmp_path / "waves_pkg-1.0.dist-info"  # what pip leaves of an installed package's entry points
+    info.mkdir()
+    (info / "METADATA").write_text("Metadata-Version: 2.1\nName: waves-pkg\nVersion: 1.0\n")
+    (info / "entry_points.txt").write_text("[hpo.tasks]\nwaves = waves_pkg.tasks:TASK\n")
+    env = {**os.environ, "PYTHONPATH": f"{ROOT}{os.pathsep}{tmp_path}"}
+    listed = subprocess.run([sys.executable, "-m", "pipelines.cli.commands", "tasks"], capture_output=True,
+                            text=True, timeout=120, env=env)
+    assert listed.returncode == 0, listed.stderr
+    [row] = [line for line in listed.stdout.splitlines() if line.startswith("waves ")]
+    assert "package waves-pkg (waves_pkg.tasks:TASK)" in row and "600 generated noisy waves" in row
+    checked = subprocess.run([sys.executable, "-m", "pipelines.cli.commands", "check-task", "waves"],
+                             capture_output=True, text=True, timeout=120, env=env)
+    assert checked.returncode == 0 and "the task meets the contract" in checked.stdout, checked.stdout
