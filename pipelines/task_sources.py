@@ -69,12 +69,14 @@ def check(reference: str, built_in: tuple[str, ...]) -> None:
                      f"(entry point group {ENTRY_POINT_GROUP!r}).")
 
 
-def _where_it_failed(exc: BaseException, path: str | None) -> str:
-    """' (file, line N)' of the deepest frame in the user's file, or '' where none is."""
-    if isinstance(exc, SyntaxError) and exc.lineno:
-        return f" (line {exc.lineno})"
-    frames = [f for f in traceback.extract_tb(exc.__traceback__) if path is None or f.filename == path]
-    return f" (line {frames[-1].lineno})" if frames and path is not None else ""
+def where_in_user_code(exc: BaseException, files: set | None = None) -> str:
+    """' (file.py, line N)' of the deepest frame of `exc` in the user's task files (by default every one
+    loaded), or ''."""
+    files = files if files is not None else {getattr(m, "__file__", None) for m in SHIPPED_MODULES}
+    if isinstance(exc, SyntaxError) and exc.lineno and exc.filename in files:
+        return f" ({Path(exc.filename).name}, line {exc.lineno})"
+    frames = [f for f in traceback.extract_tb(exc.__traceback__) if f.filename in files]
+    return f" ({Path(frames[-1].filename).name}, line {frames[-1].lineno})" if frames else ""
 
 
 def _load_file(path: str):
@@ -90,8 +92,8 @@ def _load_file(path: str):
         spec.loader.exec_module(module)
     except Exception as exc:
         del sys.modules[name]
-        raise UsageError(f"The task file '{path}' cannot be loaded{_where_it_failed(exc, absolute)}: "
-                         f"{type(exc).__name__}: {exc}") from None
+        raise UsageError(f"The task file '{path}' cannot be loaded{where_in_user_code(exc, {absolute})}: "
+                         f"{type(exc).__name__}: {exc.msg if isinstance(exc, SyntaxError) else exc}") from None
     return module
 
 

@@ -9,21 +9,13 @@ what is missing.
 from __future__ import annotations
 
 import math
-import traceback
 
 from pipelines.errors import InputError, UsageError
-from pipelines.task_sources import SHIPPED_MODULES
+from pipelines.task_sources import where_in_user_code
 from search_spaces.fixed import fixed_config
 from trainables.folds import whole
 from trainables.metrics import Objective
 from trainables.task import DataRequest
-
-
-def where_in_user_code(exc: BaseException) -> str:
-    """' (file.py, line N)' of the deepest frame in a task module of the user's, or ''."""
-    files = {getattr(m, "__file__", None) for m in SHIPPED_MODULES}
-    frames = [f for f in traceback.extract_tb(exc.__traceback__) if f.filename in files]
-    return f" ({frames[-1].filename.rsplit('/', 1)[-1]}, line {frames[-1].lineno})" if frames else ""
 
 
 def guarded(task, what: str, function, *args):

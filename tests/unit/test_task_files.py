@@ -45,7 +45,7 @@ def test_references_are_kept_as_absolute_paths_and_named_by_their_stem(tmp_path)
 
 
 @pytest.mark.parametrize("body, says", [
-    ("import no_such_module_here\n", r"cannot be loaded \(line 1\): ModuleNotFoundError"),
+    ("import no_such_module_here\n", r"cannot be loaded \(mine.py, line 1\): ModuleNotFoundError"),
     ("x = 1\n", r"defines no 'TASK'"),
     ("TASK = 3\n", r"has a int as its 'TASK'"),
     (GOOD_PARTS + "TASK = hpo.table_task('t', load=load, build_model=lambda c, i, o: 1 / 0, kind='classification',"
