@@ -2,9 +2,9 @@
 
 A task of the user's (a file, module:NAME, an installed package's entry point) is found through
 pipelines.task_sources and carries its own space. Adding a built-in task: write trainables/NAME.py (with a
-TASK built from its card), search_spaces/NAME.py (with define), add its card (one line) to trainables/catalog.py, and list the task in the README. A task's
-modules (torch and all) are imported when it is first asked for, so that help and usage errors answer
-at once.
+TASK built from its card), search_spaces/NAME.py (with define), add its card (one line) to
+trainables/catalog.py, and list the task in the README. A task's modules (torch and all) are imported when
+it is first asked for, so that help and usage errors answer at once.
 """
 from __future__ import annotations
 
@@ -67,6 +67,7 @@ def get(reference: str) -> Registered:
     return _loaded[reference]
 
 
-def loaded(reference: str) -> Registered | None:
-    """The task if it has been loaded in this process (the reporting rooms ask without loading)."""
-    return _loaded.get(reference)
+def loaded(name: str) -> Registered | None:
+    """The task of this name (or reference) if it has been loaded in this process (the reporting rooms ask
+    without loading)."""
+    return _loaded.get(name) or next((r for r in _loaded.values() if r.task.name == name), None)

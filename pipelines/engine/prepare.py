@@ -12,7 +12,7 @@ from pathlib import Path
 from pipelines import registry
 from pipelines.engine.given_trials import enqueued_configs, warm_start_trials
 from pipelines.engine.settings import DEFAULT_TRIALS, SweepSettings, check_settings, drop_columns
-from pipelines.engine.task_check import first_look, load_data
+from pipelines.engine.task_check import first_look, guarded, load_data
 from pipelines.errors import UsageError
 from pipelines.tracking.store import resolve_tracking_uri
 from search_spaces.grid import grid_size, grid_values
@@ -55,7 +55,8 @@ def prepare(settings: SweepSettings, new_sweep: bool = True, given_trials: bool 
     objective = objective_of(settings.metric, registered.task)
     overrides = load_space_file(settings.space) if settings.space else {}
     caps = {"epochs": settings.max_epochs} if settings.max_epochs else {}
-    summary = check_space(registered.define_space, overrides, caps)
+    summary = guarded(registered.task, "space", check_space, registered.define_space, overrides, caps) \
+        if registered.task.source else check_space(registered.define_space, overrides, caps)
     grid = grid_values(overrides, caps) if settings.search == "grid" else None
     trials = settings.trials or DEFAULT_TRIALS
     if grid is not None:  # every combination once, unless --trials asks for fewer

@@ -144,6 +144,6 @@ def resume_held(saved: sweep_folder.SavedSweep, settings: SweepSettings, trials:
     for callback in callbacks:
         if isinstance(callback, LiveView):
             callback.time_budget = None  # Tune restores what was left of it; the rate of this run says the rest
-    outcome = SweepOutcome(name, s.task, sweep_dir, s.tracking_uri, parent.info.run_id, parent.info.experiment_id,
-                           objective=prepared.objective)
+    outcome = SweepOutcome(name, prepared.registered.task.name, sweep_dir, s.tracking_uri, parent.info.run_id,
+                           parent.info.experiment_id, objective=prepared.objective)
     return drive(tuner, searcher, client, outcome, prepared)
