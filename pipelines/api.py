@@ -12,7 +12,7 @@ from pipelines.errors import UsageError
 @dataclass(frozen=True)
 class SweepResult:
     name: str
-    task: str                   # as the sweep keeps it: a built-in's name or a task file's path
+    task: str                   # the task's name (its MLflow experiment's)
     final_model: str            # which model the sweep hands back: best, refit or ensemble
     model_uri: str              # runs:/<parent run>/model, for mlflow.pyfunc.load_model or hpo promote
     best_config: dict           # the best trial's config

@@ -12,7 +12,7 @@ from pathlib import Path
 from pipelines import registry
 from pipelines.engine.given_trials import enqueued_configs, warm_start_trials
 from pipelines.engine.settings import DEFAULT_TRIALS, SweepSettings, check_settings, drop_columns
-from pipelines.engine.task_check import first_look, guarded, load_data
+from pipelines.engine.task_check import first_look, guarded
 from pipelines.errors import UsageError
 from pipelines.tracking.store import resolve_tracking_uri
 from search_spaces.grid import grid_size, grid_values
@@ -55,8 +55,7 @@ def prepare(settings: SweepSettings, new_sweep: bool = True, given_trials: bool 
     objective = objective_of(settings.metric, registered.task)
     overrides = load_space_file(settings.space) if settings.space else {}
     caps = {"epochs": settings.max_epochs} if settings.max_epochs else {}
-    summary = guarded(registered.task, "space", check_space, registered.define_space, overrides, caps) \
-        if registered.task.source else check_space(registered.define_space, overrides, caps)
+    summary = guarded(registered.task, "space", check_space, registered.define_space, overrides, caps)
     grid = grid_values(overrides, caps) if settings.search == "grid" else None
     trials = settings.trials or DEFAULT_TRIALS
     if grid is not None:  # every combination once, unless --trials asks for fewer
@@ -66,9 +65,9 @@ def prepare(settings: SweepSettings, new_sweep: bool = True, given_trials: bool 
     warm = (warm_start_trials(settings.warm_start, settings.storage, settings.task, objective.metric,
                               registered.define_space, overrides, caps) if settings.warm_start and given_trials else ())
     tracking_uri = resolve_tracking_uri(settings.tracking_uri)
-    data = load_data(registered, DataRequest(data=settings.data, target=settings.target, dataset=settings.dataset,
-                                             data_dir=settings.data_dir, seed=settings.seed,
-                                             drop=drop_columns(settings.drop)))
+    request = DataRequest(data=settings.data, target=settings.target, dataset=settings.dataset,
+                          data_dir=settings.data_dir, seed=settings.seed, drop=drop_columns(settings.drop))
+    data = guarded(registered.task, "load_data", registered.task.load_data, request)
     first_look(registered, data)  # a task of the user's: a model that raises is an error before anything starts
     # Absolute from here on: `hpo resume` may run from another folder.
     data_path, data_dir = (str(Path(p).expanduser().resolve()) if p else p for p in (settings.data, settings.data_dir))

@@ -19,7 +19,10 @@ from trainables.task import DataRequest
 
 
 def guarded(task, what: str, function, *args):
-    """function(*args); an exception from the user's code is a UsageError that names the task's part."""
+    """function(*args); for a task of the user's, an exception from its code is a UsageError that names the
+    task's part (a built-in task's is a bug of this project, and keeps its traceback)."""
+    if not task.source:
+        return function(*args)
     try:
         return function(*args)
     except InputError:
@@ -27,12 +30,6 @@ def guarded(task, what: str, function, *args):
     except Exception as exc:
         raise UsageError(f"The {task.name} task's {what} raised{where_in_user_code(exc)}: "
                          f"{type(exc).__name__}: {exc}") from None
-
-
-def load_data(registered, request: DataRequest):
-    """The task's data; for a task of the user's, a mistake in its loader is one UsageError."""
-    task = registered.task
-    return guarded(task, "load_data", task.load_data, request) if task.source else task.load_data(request)
 
 
 def first_look(registered, data) -> None:
