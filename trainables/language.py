@@ -19,10 +19,10 @@ from trainables.loop import Member, fit, prepare_trial
 from trainables.task import served_strings
 from trainables.text_data import TextData, encode, window_batches
 
-# An "epoch" of a language model is this many optimisation steps on random windows of the training
-# split, not a pass over it: ASHA's time unit (and --max-epochs) then means the same amount of training
-# on a 100 kB text as on a 1 GB one.
-STEPS_PER_EPOCH = 100
+# An "epoch" of a language model is this many training characters (steps x windows x context) on random
+# windows of the training split, not a pass over it: ASHA's rungs and --max-epochs then compare configs
+# after the same amount of text whatever their batch and context, on a 100 kB text as on a 1 GB one.
+CHARS_PER_EPOCH = 2 ** 17
 # Validation and test score every character of their split, up to this many; a longer split is scored
 # on a fixed (seeded, the same for every trial) set of its windows of about that many characters.
 MAX_EVAL_CHARS = 65536
@@ -69,12 +69,18 @@ def evaluate(model: nn.Module, data: TextData, split_name: str) -> dict:
     return {f"{split_name}_loss": loss, f"{split_name}_ppl": math.exp(min(loss, 700.0))}
 
 
+def steps_per_epoch(batch_size: int, context: int) -> int:
+    """Optimisation steps of batch_size windows of `context` characters in an epoch of CHARS_PER_EPOCH."""
+    return max(1, round(CHARS_PER_EPOCH / (batch_size * context)))
+
+
 def make_train(build_model: Callable[[dict, TextData], nn.Module], context_of: Callable[[dict], int]):
     """A task's train function: seed, build, then fit on random windows of `context_of(config)` chars."""
     def train(config: dict, data: TextData, io) -> None:
         model, data, optimizer = prepare_trial(build_model, config, data, io)
-        batches = window_batches(data.train, batch_size=int(config["batch_size"]), context=context_of(config),
-                                 steps=STEPS_PER_EPOCH)
+        batch_size, context = int(config["batch_size"]), context_of(config)
+        batches = window_batches(data.train, batch_size=batch_size, context=context,
+                                 steps=steps_per_epoch(batch_size, context))
         fit([Member(model, optimizer, batches, lambda m: evaluate(m, data, "val"),
                     clip=float(config.get("grad_clip", 0.0)) or None)], lm_loss, config=config, io=io)
     return train

@@ -4,6 +4,7 @@ from __future__ import annotations
 import math
 import sys
 import time
+from dataclasses import dataclass
 
 from ray.tune import Callback
 
@@ -14,6 +15,7 @@ TTY_REFRESH_SECONDS = 0.5    # how often the live line is redrawn on a terminal
 LOG_REFRESH_SECONDS = 15.0   # without a terminal, a line this often (and one per finished trial)
 RUNNING_SHOWN = 4            # running trials whose epoch the line shows
 LINE_METRICS = 2             # of a task's metrics, the first this many follow the best value on the line
+LONG_EPOCH_SECONDS = 10.0    # a running trial this long into an epoch shows how far into it it is
 
 
 class LiveView(Callback):
@@ -32,7 +34,7 @@ class LiveView(Callback):
         self.last_draw = 0.0
         self.outcomes: dict[str, str] = {}     # trial id -> completed / early_stopped / failed
         self.done_before = 0                   # trials a resumed sweep had finished before this run
-        self.epochs: dict[str, tuple[int, int]] = {}  # running trial id -> (its last epoch, its epochs)
+        self.epochs: dict[str, EpochClock] = {}  # running trial id -> where it is in its epochs
         self.running = 0
         self.best: tuple[float, str, dict] | None = None
 
@@ -47,14 +49,18 @@ class LiveView(Callback):
         # Unpickled when a sweep is resumed; one saved before --metric ranked by val_loss.
         self.__dict__.update({"objective": Objective(), "time_budget": None, "epochs": {}, **state})
         self.started = time.monotonic()  # this run's clock: the time left is this run's
+        self.epochs = {}  # their clocks were another process's; the running trials start again
         self.done_before = len(self.outcomes)
 
     def on_trial_start(self, iteration, trials, trial, **info):
         self.outcomes.pop(trial.trial_id, None)  # retried after an error: not done after all
+        self.epochs[trial.trial_id] = EpochClock(0, int(trial.config.get("epochs", 0) or 0), time.monotonic())
 
     def on_trial_result(self, iteration, trials, trial, result, **info):
         if "epoch" in result:
-            self.epochs[trial.trial_id] = (int(result["epoch"]), int(trial.config.get("epochs", 0) or 0))
+            clock = self.epochs.get(trial.trial_id)
+            self.epochs[trial.trial_id] = EpochClock.after(clock, int(result["epoch"]),
+                                                           int(trial.config.get("epochs", 0) or 0))
         value = result.get(self.objective.best)
         if isinstance(value, float) and math.isfinite(value) and (
                 self.best is None or self.objective.loss(value) < self.objective.loss(self.best[0])):
@@ -91,8 +97,8 @@ class LiveView(Callback):
         if left is not None:
             text += f", ~{duration(left)} left"
         if self.epochs:  # how far the running trials are: the line moves while long trials run
-            text += " (epochs " + ", ".join(f"{done}/{of}" if of else str(done)
-                                            for done, of in list(self.epochs.values())[:RUNNING_SHOWN]) + ")"
+            now = time.monotonic()
+            text += " (epochs " + ", ".join(c.shown(now) for c in list(self.epochs.values())[:RUNNING_SHOWN]) + ")"
         if self.best is not None:
             value, trial_id, result = self.best
             number = self.number_of(trial_id)
@@ -119,6 +125,34 @@ class LiveView(Callback):
         self.last_draw = now
         self.stream.write(f"\r{self.line()}\033[K" if self.tty else self.line() + "\n")
         self.stream.flush()
+
+
+@dataclass(frozen=True)
+class EpochClock:
+    """A running trial's epochs done, of how many, since when it is in the next one, and how long its last
+    epoch took (None before it has reported)."""
+    done: int
+    of: int
+    since: float
+    epoch_seconds: float | None = None
+
+    @classmethod
+    def after(cls, before: "EpochClock | None", epoch: int, of: int) -> "EpochClock":
+        now = time.monotonic()
+        if before is None or epoch <= before.done:  # a trial restored from a checkpoint, say
+            return cls(epoch, of, now)
+        return cls(epoch, of, now, (now - before.since) / (epoch - before.done))
+
+    def shown(self, now: float) -> str:
+        """'7/40'; well into a long epoch '7.4/40' (its share of the last epoch's time) or, before a first
+        report, '0/40 +1m05s'."""
+        into, text = now - self.since, str(self.done)
+        if into >= LONG_EPOCH_SECONDS:
+            if self.epoch_seconds:
+                text = f"{self.done + math.floor(min(into / self.epoch_seconds, 0.9) * 10) / 10:.1f}"
+            else:
+                return f"{self.done}/{self.of} +{duration(into)}" if self.of else f"{self.done} +{duration(into)}"
+        return f"{text}/{self.of}" if self.of else text
 
 
 def duration(seconds: float) -> str:

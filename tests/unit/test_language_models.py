@@ -12,6 +12,7 @@ import torch
 from benchmarks.bigram_floor import cross_entropy, pair_counts
 from pipelines.errors import DataError, SpaceError
 from pipelines.registry import TASKS
+from search_spaces.fixed import fixed_config
 from search_spaces.space import Space, check_space
 from search_spaces.yaml_space import load_space_file, parse_space
 from trainables import bigram, language, transformer
@@ -20,7 +21,7 @@ from trainables.reporting import MemoryIO
 from trainables.task import DataRequest
 from trainables.text_data import default_text, load_text, min_chars
 
-BENCHMARK_SPACE = Path(__file__).parents[2] / "benchmarks" / "transformer_cpu.yaml"
+GPU_SPACE = Path(__file__).parents[2] / "search_spaces" / "transformer_gpu.yaml"
 TINY = {"batch_size": 8, "epochs": 1, "context_length": 16, "n_layers": 2, "n_heads": 2, "head_width": 4,
         "d_model": 8, "ff_width": 16, "dropout": 0.0, "lr": 3e-3, "optimizer": "Adam", "seed": 0}
 
@@ -114,8 +115,21 @@ def test_space_dimensions_and_limits():
     too_long = parse_space({"context_length": {"type": "categorical", "choices": [1024]}})
     with pytest.raises(SpaceError, match="'context_length' of the space must be <= 512"):
         check_space(TASKS["transformer"].define_space, too_long)
-    benchmark = check_space(TASKS["transformer"].define_space, load_space_file(BENCHMARK_SPACE))
-    assert benchmark.largest["d_model"] == 4 * 24 and benchmark.largest["context_length"] == 64
+    gpu = check_space(TASKS["transformer"].define_space, load_space_file(GPU_SPACE))
+    assert gpu.largest["d_model"] == 8 * 64 and gpu.largest["context_length"] == 512
+
+
+def test_an_epoch_is_the_same_amount_of_text_for_every_batch_and_context():
+    for batch_size in (1, 16, 32, 64, 1024):
+        for context in (1, 32, 64, 256):
+            chars = language.steps_per_epoch(batch_size, context) * batch_size * context
+            assert abs(chars - language.CHARS_PER_EPOCH) <= batch_size * context / 2 or chars == batch_size * context
+
+
+def test_the_first_trial_is_a_config_of_the_default_space():
+    first = TASKS["transformer"].first_trial
+    config = fixed_config(TASKS["transformer"].define_space, first)
+    assert {k: config[k] for k in first} == first and config["d_model"] == 128
 
 
 def test_sparse_adam_trains_the_bigram_table_through_sparse_gradients(corpus):

@@ -1,6 +1,7 @@
 """The live line: counts that add up, a retried trial not counted done, the time left, one name per trial."""
 import io
 import time
+from dataclasses import replace
 from types import SimpleNamespace
 
 from pipelines.reporting.live_view import LiveView, duration
@@ -62,6 +63,21 @@ def test_the_line_moves_with_the_running_trials_epochs():
     live.on_trial_result(0, [], long, {"epoch": 8})
     live.on_trial_complete(0, [], other)
     assert "(epochs 8/40)" in live.line()
+
+
+def test_a_long_epoch_shows_how_far_into_it_a_trial_is():
+    live = view()
+    slow = trial("a")
+    live.on_trial_start(0, [], slow)
+    assert "(epochs 0/40)" in live.line()
+    live.epochs["a"] = replace(live.epochs["a"], since=time.monotonic() - 65)
+    assert "(epochs 0/40 +1m05s)" in live.line()  # no epoch timed yet: the time into the first
+    live.on_trial_result(0, [], slow, {"epoch": 1})
+    assert live.epochs["a"].epoch_seconds >= 65
+    live.epochs["a"] = replace(live.epochs["a"], since=time.monotonic() - 26, epoch_seconds=65)
+    assert "(epochs 1.4/40)" in live.line()   # 26 s into an epoch that took 65 s last time
+    live.epochs["a"] = replace(live.epochs["a"], since=time.monotonic() - 200)
+    assert "(epochs 1.9/40)" in live.line()   # overdue: never shown as done before it reports
 
 
 def test_durations_read_like_a_clock():
