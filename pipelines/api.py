@@ -41,9 +41,15 @@ def run(task: str, **flags) -> SweepResult:
                          f"it takes {', '.join(sorted(known))}.")
     settings = SweepSettings(task=str(task), **flags)
     prepared = prepare(settings)
+    from pipelines.engine.ray_session import session
     from pipelines.engine.sweep import run_sweep
 
-    return result_of(run_sweep(settings, prepared=prepared))
+    try:
+        return result_of(run_sweep(settings, prepared=prepared))
+    finally:  # a sweep that raised leaves no Ray of its own running in the caller's process
+        ending = session.end_beside()
+        if ending is not None:
+            ending.join()
 
 
 def result_of(outcome) -> SweepResult:

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Callable
 
 from pipelines import task_sources
+from pipelines.errors import UsageError
 from trainables.catalog import CARDS
 from trainables.task import Task
 
@@ -46,6 +47,9 @@ def __getattr__(attribute: str):
 
 def own(reference: str) -> Registered:
     task = task_sources.load(reference)
+    if task.name in TASK_NAMES:  # its runs and models would be taken for the built-in's
+        raise UsageError(f"The task {reference!r} is named {task.name!r}, as a built-in task is; "
+                         "give it a name of its own (hpo.table_task(NAME, ...) or hpo.Task(name=NAME, ...)).")
     return Registered(task, task.space, task.first_trial)
 
 

@@ -11,13 +11,14 @@ from __future__ import annotations
 import hashlib
 import importlib
 import importlib.util
+import re
 import sys
 import traceback
 from dataclasses import replace
 from importlib.metadata import entry_points
 from pathlib import Path
 
-from pipelines.errors import UsageError
+from pipelines.errors import InputError, UsageError
 
 ENTRY_POINT_GROUP = "hpo.tasks"
 DEFAULT_ATTRIBUTE = "TASK"   # what a task file names its Task
@@ -38,16 +39,15 @@ def canonical(reference: str) -> str:
     if found is None:
         return reference
     absolute = str(Path(found[0]).expanduser().resolve())
-    return f"{absolute}:{found[1]}" if ".py:" in reference else absolute
+    return absolute if found[1] == DEFAULT_ATTRIBUTE else f"{absolute}:{found[1]}"  # x.py is x.py:TASK
 
 
 def short_name(reference: str) -> str:
     """A name for what the reference finds, fit for a sweep's default name: the file's stem, NAME of
     module:NAME, or the reference itself."""
     found = _file_and_attribute(reference)
-    if found is not None:
-        return Path(found[0]).stem
-    return reference.rpartition(":")[2] or reference
+    name = Path(found[0]).stem if found is not None else reference.rpartition(":")[2] or reference
+    return re.sub(r"[^A-Za-z0-9._-]+", "-", name).strip("-") or "task"  # 'my task.py' -> my-task
 
 
 def installed() -> dict:
@@ -77,6 +77,20 @@ def where_in_user_code(exc: BaseException, files: set | None = None) -> str:
         return f" ({Path(exc.filename).name}, line {exc.lineno})"
     frames = [f for f in traceback.extract_tb(exc.__traceback__) if f.filename in files]
     return f" ({Path(frames[-1].filename).name}, line {frames[-1].lineno})" if frames else ""
+
+
+def guarded(task, what: str, function, *args):
+    """function(*args); for a task of the user's, an exception from its code is a UsageError that names the
+    task's part (a built-in task's is a bug of this project, and keeps its traceback)."""
+    if not task.source:
+        return function(*args)
+    try:
+        return function(*args)
+    except InputError:
+        raise
+    except Exception as exc:
+        raise UsageError(f"The {task.name} task's {what} raised{where_in_user_code(exc)}: "
+                         f"{type(exc).__name__}: {exc}") from None
 
 
 def _load_file(path: str):
@@ -116,8 +130,8 @@ def load(reference: str):
         module, where = _load_module(module_name, reference), f"The module {module_name!r}"
     else:
         point = installed()[reference]
-        module_name, _, attribute = point.value.partition(":")
-        module, where = _load_module(module_name, reference), f"The entry point {reference!r} ({point.value})"
+        attribute = point.attr or DEFAULT_ATTRIBUTE
+        module, where = _load_module(point.module, reference), f"The entry point {reference!r} ({point.value})"
     task = getattr(module, attribute or DEFAULT_ATTRIBUTE, None)
     if not isinstance(task, Task):
         given = "defines no" if task is None else f"has a {type(task).__name__} as its"

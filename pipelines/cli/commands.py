@@ -25,9 +25,16 @@ def cmd_tasks(args) -> int:
     rows = [[c["name"], "built in", c["default_data"], ", ".join(c["metrics"])]
             for c in map(card, registry.TASK_NAMES)]
     for name, point in installed().items():  # an installed package's tasks: loading them imports the package
-        task = registry.get(name).task
-        rows.append([name, f"package {point.dist.name if point.dist else '?'} ({point.value})", task.default_data,
-                     ", ".join(task.metrics)])
+        source = f"package {point.dist.name if point.dist else '?'} ({point.value})"
+        if name in registry.TASK_NAMES:
+            rows.append([name, source, "not usable: a built-in task has this name", ""])
+            continue
+        try:
+            task = registry.get(name).task
+        except InputError as exc:  # one broken package does not hide the other tasks
+            rows.append([name, source, f"cannot load: {exc}", ""])
+            continue
+        rows.append([name, source, task.default_data, ", ".join(task.metrics)])
     print(format_table(["task", "from", "default data", "also reported (each may be the --metric)"], rows))
     print(f"objective: {objective.metric} ({objective.mode}) unless --metric names another. Your own: "
           "hpo run path/to/my_task.py, or package.module:NAME (see the README, \"Tune your own model\").")

@@ -12,8 +12,9 @@ from pathlib import Path
 from pipelines import registry
 from pipelines.engine.given_trials import enqueued_configs, warm_start_trials
 from pipelines.engine.settings import DEFAULT_TRIALS, SweepSettings, check_settings, drop_columns
-from pipelines.engine.task_check import first_look, guarded
+from pipelines.engine.task_check import first_look
 from pipelines.errors import UsageError
+from pipelines.task_sources import guarded
 from pipelines.tracking.store import resolve_tracking_uri
 from search_spaces.grid import grid_size, grid_values
 from search_spaces.space import check_space

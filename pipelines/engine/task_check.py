@@ -10,34 +10,21 @@ from __future__ import annotations
 
 import math
 
-from pipelines.errors import InputError, UsageError
-from pipelines.task_sources import where_in_user_code
+from pipelines.errors import InputError
+from pipelines.task_sources import guarded, where_in_user_code
 from search_spaces.fixed import fixed_config
 from trainables.folds import whole
 from trainables.metrics import Objective
 from trainables.task import DataRequest
 
 
-def guarded(task, what: str, function, *args):
-    """function(*args); for a task of the user's, an exception from its code is a UsageError that names the
-    task's part (a built-in task's is a bug of this project, and keeps its traceback)."""
-    if not task.source:
-        return function(*args)
-    try:
-        return function(*args)
-    except InputError:
-        raise
-    except Exception as exc:
-        raise UsageError(f"The {task.name} task's {what} raised{where_in_user_code(exc)}: "
-                         f"{type(exc).__name__}: {exc}") from None
-
-
-def first_look(registered, data) -> None:
-    """A model of the default config built and evaluated on validation, for a task of the user's."""
+def first_look(registered, data, config: dict | None = None) -> None:
+    """A model of `config` (by default the space's defaults) built and evaluated on validation, for a task
+    of the user's."""
     task = registered.task
     if not task.source:
         return
-    config = fixed_config(registered.define_space, {})
+    config = config or fixed_config(registered.define_space, {})
     model = guarded(task, "build_model", task.build_model, config, whole(data))
     guarded(task, "evaluate", task.evaluate, model, whole(data), "val")
 

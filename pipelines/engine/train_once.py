@@ -17,8 +17,10 @@ from mlflow.entities import Metric, RunTag
 from pipelines import registry
 from pipelines.engine.prepare import objective_of
 from pipelines.engine.settings import check_name, check_seed, drop_columns
+from pipelines.engine.task_check import first_look
 from pipelines.errors import SpaceError, UsageError
 from pipelines.serving.model import code_version, log_model
+from pipelines.task_sources import guarded
 from pipelines.tracking import store
 from search_spaces.fixed import fixed_config
 from search_spaces.yaml_space import read_yaml_file
@@ -52,7 +54,7 @@ def train_once(task_name: str, config_path: str, *, data: str | None = None, tar
     registered = registry.get(task_name)
     task = registered.task
     objective = objective_of(metric, task)  # patience and the best epoch follow it, as in the sweep
-    config = load_config(config_path, registered.define_space)
+    config = guarded(task, "space", load_config, config_path, registered.define_space)
     given = read_yaml_file(config_path, "--config")
     defaulted = [k for k in config if k not in given and k != "seed"]
     if defaulted:  # params added to the task after the config was written, say
@@ -66,10 +68,12 @@ def train_once(task_name: str, config_path: str, *, data: str | None = None, tar
     if drop is not None and data is None:
         raise UsageError("--drop names columns of --data; give --data FILE too.")
     uri = store.resolve_tracking_uri(tracking_uri)
-    loaded = task.load_data(DataRequest(data=data, target=target, dataset=dataset, data_dir=data_dir, seed=seed,
-                                        drop=drop_columns(drop)))
+    loaded = guarded(task, "load_data", task.load_data, DataRequest(data=data, target=target, dataset=dataset,
+                                                                     data_dir=data_dir, seed=seed,
+                                                                     drop=drop_columns(drop)))
     for note in getattr(loaded, "notes", ()):
         echo(f"  data     {note}")
+    first_look(registered, loaded, config)  # a task file's model that raises is an error: before a run exists
 
     # This machine's first GPU where torch sees one (as a trial does with the GPU Ray gives it), else the CPU.
     device = devices.choose([0] if torch.cuda.is_available() else [])
@@ -78,7 +82,8 @@ def train_once(task_name: str, config_path: str, *, data: str | None = None, tar
     experiment = store.experiment_id(client, task.name, uri)
     run_id = client.create_run(experiment, run_name=name, tags={
         "hpo.role": "train", "hpo.task": task.name, "hpo.config_file": str(Path(config_path).resolve()),
-        "hpo.status": "running", "hpo.device": device.label, **{f"hpo.{k}": v for k, v in code_version().items()}}).info.run_id
+        "hpo.status": "running", "hpo.device": device.label,
+        **{f"hpo.{k}": v for k, v in code_version().items()}}).info.run_id
     client.log_batch(run_id, params=store.params_of({
         **config, "metric": objective.metric, "data_seed": seed, "data_source": getattr(loaded, "source", ""),
         "data_fingerprint": getattr(loaded, "fingerprint", "")}))
@@ -88,7 +93,7 @@ def train_once(task_name: str, config_path: str, *, data: str | None = None, tar
     try:
         io = MemoryIO(device=device, objective=objective)
         started = time.monotonic()
-        task.train(config, loaded, io)
+        guarded(task, "train", task.train, config, loaded, io)
         names = epoch_metrics(task.metrics)
         stamp = int(time.time() * 1000)
         metrics = [Metric(n, float(r[n]), stamp, int(r["epoch"])) for r in io.results for n in names
@@ -100,9 +105,10 @@ def train_once(task_name: str, config_path: str, *, data: str | None = None, tar
             client.set_terminated(run_id, "FAILED")
             echo(f"error: training diverged: {last['diverged']}")
             return 1
-        model = task.build_model(config, loaded)
+        model = guarded(task, "build_model", task.build_model, config, loaded)
         model.load_state_dict(io.state["best_models"][0])
-        scores = {**task.evaluate(model, loaded, "val"), **task.evaluate(model, loaded, "test")}
+        scores = {**guarded(task, "evaluate", task.evaluate, model, loaded, "val"),
+                  **guarded(task, "evaluate", task.evaluate, model, loaded, "test")}
         final = {("best_" + k if k.startswith("val_") else k): v for k, v in scores.items()}
         final["train_seconds"] = time.monotonic() - started
         metrics += [Metric(k, float(v), stamp, int(last.get("epoch", 0))) for k, v in final.items()]

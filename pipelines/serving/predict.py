@@ -11,6 +11,7 @@ from mlflow.exceptions import MlflowException
 from pipelines import registry
 from pipelines.errors import DataError, UsageError
 from pipelines.serving.model import LEFT_OUT_KEY, TASK_KEY, TEXT_NUMBERS_KEY
+from pipelines.task_sources import guarded
 from pipelines.tracking.store import client_for, resolve_tracking_uri
 from trainables.preprocessing import text_of
 
@@ -35,11 +36,11 @@ def predict(model_uri: str, data_path: str, tracking_uri: str | None, out=sys.st
         raise UsageError(f"The model {model_uri!r} is not an hpo model that predicts from raw input; "
                          "hpo predict serves the models of tasks with serving hooks.")
     task = registry.get(task_name).task
-    raw = task.read_raw(data_path)
+    raw = guarded(task, "read_raw", task.read_raw, data_path)
     metadata = model.metadata.metadata or {}
     raw = conform(raw, model.metadata.get_input_schema(), metadata.get(LEFT_OUT_KEY, []),
                   metadata.get(TEXT_NUMBERS_KEY, []))
-    model.predict(raw).to_csv(out, index=False)
+    guarded(task, "predictor", model.predict, raw).to_csv(out, index=False)
     return 0
 
 

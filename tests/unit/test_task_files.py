@@ -37,7 +37,9 @@ def test_references_are_kept_as_absolute_paths_and_named_by_their_stem(tmp_path)
     assert task_sources.canonical("dir/t.py:FAST") == f"{Path('dir/t.py').resolve()}:FAST"
     assert task_sources.canonical("pkg.mod:TASK") == "pkg.mod:TASK" == registry.canonical("pkg.mod:TASK")
     assert registry.canonical("binary") == "binary"
-    assert [task_sources.short_name(r) for r in ("a/b/waves.py", "t.py:FAST", "pkg.mod:MINE")] == ["waves", "t", "MINE"]
+    assert task_sources.canonical("t.py:TASK") == task_sources.canonical("t.py")  # TASK is a file's default
+    assert [task_sources.short_name(r) for r in ("a/b/waves.py", "t.py:FAST", "pkg.mod:MINE", "my task (2).py")] \
+        == ["waves", "t", "MINE", "my-task-2"]  # each fit for a sweep's name
     with pytest.raises(UsageError, match="does not exist"):
         registry.check(str(tmp_path / "missing.py"))
     with pytest.raises(UsageError, match="Unknown task 'nosuch'.*a task file"):
@@ -53,10 +55,15 @@ def test_references_are_kept_as_absolute_paths_and_named_by_their_stem(tmp_path)
     (GOOD_PARTS + "def boom(request):\n    raise RuntimeError('no rows today')\n"
      "TASK = hpo.table_task('t', load=boom, build_model=lambda c, i, o: nn.Linear(i, o), kind='regression',"
      " space=space)\n", r"load_data raised \(mine.py, line 12\): RuntimeError: no rows today"),
+    (GOOD_PARTS + "TASK = hpo.table_task('binary', load=load, build_model=lambda c, i, o: nn.Linear(i, o),"
+     " kind='classification', space=space)\n", r"named 'binary', as a built-in task is"),
 ])
-def test_a_mistake_in_a_task_file_is_one_error_line_and_nothing_is_written(tmp_path, body, says):
+@pytest.mark.parametrize("command", ["run", "train"])
+def test_a_mistake_in_a_task_file_is_one_error_line_and_nothing_is_written(tmp_path, body, says, command):
     (tmp_path / "mine.py").write_text(body)
-    done = hpo_cli("run", "mine.py", "--trials", "1", cwd=tmp_path)
+    (tmp_path / "config.yaml").write_text("width: 4\nepochs: 2\n")
+    given = ["--trials", "1"] if command == "run" else ["--config", "config.yaml"]
+    done = hpo_cli(command, "mine.py", *given, cwd=tmp_path)
     assert done.returncode == 2, done.stderr
     assert done.stderr.startswith("error: ") and len(done.stderr.strip().splitlines()) == 1, done.stderr
     assert re.search(says, done.stderr), done.stderr
@@ -85,13 +92,17 @@ def test_an_installed_packages_task_is_listed_and_found_by_its_entry_point(tmp_p
     info = tmp_path / "waves_pkg-1.0.dist-info"  # what pip leaves of an installed package's entry points
     info.mkdir()
     (info / "METADATA").write_text("Metadata-Version: 2.1\nName: waves-pkg\nVersion: 1.0\n")
-    (info / "entry_points.txt").write_text("[hpo.tasks]\nwaves = waves_pkg.tasks:TASK\n")
+    (info / "entry_points.txt").write_text("[hpo.tasks]\nwaves = waves_pkg.tasks:TASK\n"
+                                           "broken = no_such_package_here.tasks:TASK\nbinary = waves_pkg.tasks:TASK\n")
     env = {**os.environ, "PYTHONPATH": f"{ROOT}{os.pathsep}{tmp_path}"}
     listed = subprocess.run([sys.executable, "-m", "pipelines.cli.commands", "tasks"], capture_output=True,
                             text=True, timeout=120, env=env)
     assert listed.returncode == 0, listed.stderr
     [row] = [line for line in listed.stdout.splitlines() if line.startswith("waves ")]
     assert "package waves-pkg (waves_pkg.tasks:TASK)" in row and "600 generated noisy waves" in row
+    [broken] = [line for line in listed.stdout.splitlines() if line.startswith("broken ")]
+    assert "cannot load: The task 'broken' cannot be imported: ModuleNotFoundError" in broken
+    assert "not usable: a built-in task has this name" in listed.stdout
     checked = subprocess.run([sys.executable, "-m", "pipelines.cli.commands", "check-task", "waves"],
                              capture_output=True, text=True, timeout=120, env=env)
     assert checked.returncode == 0 and "the task meets the contract" in checked.stdout, checked.stdout
