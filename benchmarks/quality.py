@@ -75,7 +75,7 @@ def parent_metrics(folder: str) -> dict:
     client = MlflowClient(f"sqlite:///{folder}/mlflow.db")
     runs = client.search_runs([e.experiment_id for e in client.search_experiments()],
                               filter_string="tags.`hpo.role` = 'sweep'")
-    return dict(runs[0].data.metrics)
+    return dict(runs[0].data.metrics) if runs else {}  # {}: the sweep ended before its parent run
 
 
 def baselines(task: str, seed: int, headline: str, csv: str | None = None, target: str = "target") -> dict[str, float]:

@@ -48,7 +48,9 @@ def hpo_curve(folder: str, task: str) -> list[tuple[float, float]]:
     client = MlflowClient(f"sqlite:///{Path(folder) / 'mlflow.db'}")
     experiment = client.get_experiment_by_name(task).experiment_id
     runs = client.search_runs([experiment], max_results=50000)
-    parent = next(r for r in runs if r.data.tags.get("hpo.role") == "sweep")
+    parent = next((r for r in runs if r.data.tags.get("hpo.role") == "sweep"), None)
+    if parent is None:  # the sweep ended before its parent run: nothing to count
+        return []
     points = []
     for run in (r for r in runs if r.data.tags.get("hpo.role") == "trial"):
         points += [((m.timestamp - parent.info.start_time) / 1000, m.value)

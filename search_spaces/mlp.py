@@ -17,16 +17,20 @@ MAX_WARMUP = 10     # warm-up epochs of the cosine schedule at most
 # --space file with choices (or a range for l1) searches them.
 
 
-def lr_schedule_params(space: Space) -> dict:
-    """How the lr moves over a trial's epochs (trainables.lr_schedules), with the cosine's warm-up."""
-    config = {"lr_schedule": space.categorical("lr_schedule", ["constant"], default="constant", allowed=SCHEDULES)}
+def lr_schedule_params(space: Space, schedules=("constant",), warmup=(0, 5), default_warmup=0) -> dict:
+    """How the lr moves over a trial's epochs (trainables.lr_schedules), with the cosine's warm-up; the
+    first of `schedules` is the default."""
+    config = {"lr_schedule": space.categorical("lr_schedule", list(schedules), default=schedules[0],
+                                               allowed=SCHEDULES)}
     if config["lr_schedule"] == "cosine":
-        config["warmup_epochs"] = space.int("warmup_epochs", 0, 5, default=0, minimum=0, maximum=MAX_WARMUP)
+        config["warmup_epochs"] = space.int("warmup_epochs", *warmup, default=default_warmup, minimum=0,
+                                            maximum=MAX_WARMUP)
     return config
 
 
-def grad_clip_param(space: Space) -> dict:
-    return {"grad_clip": space.categorical("grad_clip", [0.0], default=0.0, minimum=0.0)}
+def grad_clip_param(space: Space, choices=(0.0,)) -> dict:
+    """The gradient norm's clip (0: none); the first of `choices` is the default."""
+    return {"grad_clip": space.categorical("grad_clip", list(choices), default=choices[0], minimum=0.0)}
 
 
 def training_params(space: Space, batch_sizes=(16, 32, 64, 128), epochs=(5, 50), default_epochs=30) -> dict:

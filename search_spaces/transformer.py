@@ -1,5 +1,5 @@
 """The default search space of the transformer task, sized for a sweep of minutes on a laptop's CPU
-(trials of one to five minutes on one core); `search_spaces/transformer_gpu.yaml` widens it for GPUs.
+(trials of up to about seven minutes on one core); `search_spaces/transformer_gpu.yaml` widens it for GPUs.
 
 The model width is searched per head: d_model = n_heads * head_width, so the heads always divide it
 (d_model is in every trial's config and params, but a --space file sets n_heads and head_width).
@@ -7,9 +7,8 @@ FIRST_TRIAL, the sweep's first config, is a 4-layer, 128-wide model that reaches
 character on Tiny Shakespeare's validation text in 14 epochs (docs/benchmarks.md, "Language models").
 """
 from pipelines.errors import SpaceError
-from search_spaces.mlp import MAX_WARMUP
+from search_spaces.mlp import grad_clip_param, lr_schedule_params
 from search_spaces.space import Space
-from trainables.lr_schedules import SCHEDULES
 from trainables.optimizers import DENSE_OPTIMIZERS
 from trainables.transformer import MAX_CONTEXT
 
@@ -34,11 +33,8 @@ def define(space: Space) -> dict:
                                             allowed=DENSE_OPTIMIZERS)
     # A warm-up and clipped gradients keep a high lr's first steps from diverging; the cosine decay over
     # the trial's epochs lowers the loss it ends at.
-    config["lr_schedule"] = space.categorical("lr_schedule", ["cosine", "constant"], default="cosine",
-                                              allowed=SCHEDULES)
-    if config["lr_schedule"] == "cosine":
-        config["warmup_epochs"] = space.int("warmup_epochs", 0, 2, default=1, minimum=0, maximum=MAX_WARMUP)
-    config["grad_clip"] = space.categorical("grad_clip", [1.0, 0.0], default=1.0, minimum=0.0)
+    config.update(lr_schedule_params(space, ("cosine", "constant"), warmup=(0, 2), default_warmup=1))
+    config.update(grad_clip_param(space, (1.0, 0.0)))
     if config["context_length"] > MAX_CONTEXT:  # a categorical has no maximum of its own
         raise SpaceError(f"The 'context_length' of the space must be <= {MAX_CONTEXT}, got {config['context_length']}.")
     return config

@@ -163,7 +163,8 @@ def start_study(prepared: PreparedSweep) -> optuna.Study:
     for config in prepared.enqueued:
         study.enqueue_trial(config)
     if prepared.registered.first_trial and not s.space and not prepared.caps and s.search != "grid":
-        # The search starts from the task's linear model (a --space file or --max-epochs may exclude it).
+        # The search starts from the task's first trial, e.g. a linear model (a --space file or --max-epochs
+        # may exclude it).
         study.enqueue_trial(prepared.registered.first_trial)
     study.set_user_attr(STUDY_READY, True)
     return study

@@ -24,7 +24,7 @@ def first_look(registered, data, config: dict | None = None) -> None:
     task = registered.task
     if not task.source:
         return
-    config = config or fixed_config(registered.define_space, {})
+    config = fixed_config(registered.define_space, {}) if config is None else config
     model = guarded(task, "build_model", task.build_model, config, whole(data))
     guarded(task, "evaluate", task.evaluate, model, whole(data), "val")
 

@@ -54,7 +54,7 @@ def train_once(task_name: str, config_path: str, *, data: str | None = None, tar
     registered = registry.get(task_name)
     task = registered.task
     objective = objective_of(metric, task)  # patience and the best epoch follow it, as in the sweep
-    config = guarded(task, "space", load_config, config_path, registered.define_space)
+    config = load_config(config_path, lambda space: guarded(task, "space", registered.define_space, space))
     given = read_yaml_file(config_path, "--config")
     defaulted = [k for k in config if k not in given and k != "seed"]
     if defaulted:  # params added to the task after the config was written, say
@@ -73,7 +73,8 @@ def train_once(task_name: str, config_path: str, *, data: str | None = None, tar
                                                                      drop=drop_columns(drop)))
     for note in getattr(loaded, "notes", ()):
         echo(f"  data     {note}")
-    first_look(registered, loaded, config)  # a task file's model that raises is an error: before a run exists
+    with torch.random.fork_rng():  # the look leaves the training's random numbers as they were
+        first_look(registered, loaded, config)  # a task file's model that raises is an error: before a run exists
 
     # This machine's first GPU where torch sees one (as a trial does with the GPU Ray gives it), else the CPU.
     device = devices.choose([0] if torch.cuda.is_available() else [])
@@ -118,7 +119,9 @@ def train_once(task_name: str, config_path: str, *, data: str | None = None, tar
         log_model(task, model, loaded, config, run_id)
         client.log_batch(run_id, tags=[RunTag("hpo.status", "completed")])
         client.set_terminated(run_id, "FINISHED")
-    except BaseException:
+    except BaseException as exc:
+        client.log_batch(run_id, tags=[RunTag("hpo.status", "failed"),
+                                       RunTag("hpo.error", f"{type(exc).__name__}: {exc}"[:5000])])
         client.set_terminated(run_id, "FAILED")
         raise
     echo(f"{len(io.results)} epochs: " + "  ".join(f"{k} {v:.4g}" for k, v in final.items()))

@@ -54,7 +54,8 @@ class LiveView(Callback):
 
     def on_trial_start(self, iteration, trials, trial, **info):
         self.outcomes.pop(trial.trial_id, None)  # retried after an error: not done after all
-        self.epochs[trial.trial_id] = EpochClock(0, int(trial.config.get("epochs", 0) or 0), time.monotonic())
+        restored = int((trial.last_result or {}).get("epoch", 0) or 0)  # a trial resumed from its checkpoint
+        self.epochs[trial.trial_id] = EpochClock(restored, int(trial.config.get("epochs", 0) or 0), time.monotonic())
 
     def on_trial_result(self, iteration, trials, trial, result, **info):
         if "epoch" in result:
@@ -148,7 +149,9 @@ class EpochClock:
         report, '0/40 +1m05s'."""
         into, text = now - self.since, str(self.done)
         if into >= LONG_EPOCH_SECONDS:
-            if self.epoch_seconds:
+            if self.of and self.done >= self.of:  # its last epoch is done: it is ending
+                pass
+            elif self.epoch_seconds:
                 text = f"{self.done + math.floor(min(into / self.epoch_seconds, 0.9) * 10) / 10:.1f}"
             else:
                 return f"{self.done}/{self.of} +{duration(into)}" if self.of else f"{self.done} +{duration(into)}"

@@ -120,16 +120,22 @@ def test_space_dimensions_and_limits():
 
 
 def test_an_epoch_is_the_same_amount_of_text_for_every_batch_and_context():
-    for batch_size in (1, 16, 32, 64, 1024):
-        for context in (1, 32, 64, 256):
-            chars = language.steps_per_epoch(batch_size, context) * batch_size * context
-            assert abs(chars - language.CHARS_PER_EPOCH) <= batch_size * context / 2 or chars == batch_size * context
+    assert language.CHARS_PER_EPOCH == 2 ** 17
+    # (batch, context) -> steps: the nearest whole number of steps to 2^17 characters, at least one
+    sizes = {(16, 64): 128, (32, 128): 32, (12, 64): 171, (3, 100): 437, (1024, 1): 128, (2048, 128): 1}
+    assert {size: language.steps_per_epoch(*size) for size in sizes} == sizes
 
 
-def test_the_first_trial_is_a_config_of_the_default_space():
+def test_the_first_trial_is_a_config_of_the_default_space(recwarn):
     first = TASKS["transformer"].first_trial
     config = fixed_config(TASKS["transformer"].define_space, first)
     assert {k: config[k] for k in first} == first and config["d_model"] == 128
+    # Enqueued in a study, Optuna warns of any value outside the default space's ranges and choices.
+    study = optuna.create_study()
+    study.enqueue_trial(first)
+    TASKS["transformer"].define_space(Space(study.ask(), {}))
+    assert not [w for w in recwarn if "out of" in str(w.message) or "range" in str(w.message)], \
+        [str(w.message) for w in recwarn]
 
 
 def test_sparse_adam_trains_the_bigram_table_through_sparse_gradients(corpus):

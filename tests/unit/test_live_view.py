@@ -68,6 +68,7 @@ def test_the_line_moves_with_the_running_trials_epochs():
 def test_a_long_epoch_shows_how_far_into_it_a_trial_is():
     live = view()
     slow = trial("a")
+    slow.last_result = {}  # a new trial: Tune has no result of it yet
     live.on_trial_start(0, [], slow)
     assert "(epochs 0/40)" in live.line()
     live.epochs["a"] = replace(live.epochs["a"], since=time.monotonic() - 65)
@@ -78,6 +79,18 @@ def test_a_long_epoch_shows_how_far_into_it_a_trial_is():
     assert "(epochs 1.4/40)" in live.line()   # 26 s into an epoch that took 65 s last time
     live.epochs["a"] = replace(live.epochs["a"], since=time.monotonic() - 200)
     assert "(epochs 1.9/40)" in live.line()   # overdue: never shown as done before it reports
+    live.epochs["a"] = replace(live.epochs["a"], done=40, since=time.monotonic() - 30)
+    assert "(epochs 40/40)" in live.line()    # its last epoch reported: no fraction past the end
+
+
+def test_a_trial_resumed_from_its_checkpoint_counts_on_from_its_epoch():
+    live = view()
+    resumed = trial("a")  # its last result says epoch 3
+    live.on_trial_start(0, [], resumed)
+    assert "(epochs 3/40)" in live.line()
+    live.epochs["a"] = replace(live.epochs["a"], since=time.monotonic() - 30)
+    live.on_trial_result(0, [], resumed, {"epoch": 4})
+    assert 30 <= live.epochs["a"].epoch_seconds < 40  # one epoch's time, not a quarter of it
 
 
 def test_durations_read_like_a_clock():
