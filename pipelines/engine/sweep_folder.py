@@ -158,7 +158,9 @@ def study_is_usable(path: Path, name: str) -> bool:
     if not path.exists():
         return False
     try:
-        connection = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+        # Read-write (never create): a writer killed mid-transaction leaves a hot journal that only a
+        # writable connection can roll back; read-only, SQLite calls the file "a readonly database".
+        connection = sqlite3.connect(f"file:{path}?mode=rw", uri=True)
         try:
             if connection.execute("PRAGMA quick_check").fetchone()[0] != "ok":
                 raise sqlite3.DatabaseError("quick_check failed")

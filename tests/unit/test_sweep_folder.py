@@ -1,6 +1,8 @@
 """A sweep's folder (pipelines/engine/sweep_folder.py), without Ray: claimed once, locked while held, its
 settings written whole, and each saved file checked before a resume touches anything."""
 import json
+import subprocess
+import sys
 
 import optuna
 import pytest
@@ -63,6 +65,27 @@ def test_the_study_file_is_checked_for_damage_and_for_the_study(claimed):
     path.write_bytes(path.read_bytes()[:2048])
     with pytest.raises(UsageError, match="not a sound Optuna study"):
         sweep_folder.study_is_usable(path, "s")
+
+
+KILLED_MID_WRITE = """
+import os, signal, sqlite3, sys
+connection = sqlite3.connect(sys.argv[1], isolation_level=None)
+connection.execute("PRAGMA cache_size=1")  # the transaction spills into the file before its commit
+connection.execute("BEGIN")
+for i in range(2000):
+    connection.execute("INSERT INTO studies (study_name) VALUES (?)", ("filler-%d-" % i + "x" * 400,))
+os.kill(os.getpid(), signal.SIGKILL)
+"""
+
+
+def test_a_study_whose_writer_was_killed_mid_transaction_is_rolled_back_and_usable(claimed):
+    path = claimed / "optuna.db"
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    optuna.create_study(study_name="s", storage=f"sqlite:///{path}")
+    subprocess.run([sys.executable, "-c", KILLED_MID_WRITE, str(path)], check=False)
+    assert (claimed / "optuna.db-journal").exists()  # the hot journal kill -9 leaves
+    assert sweep_folder.study_is_usable(path, "s")
+    assert [s.study_name for s in optuna.get_all_study_summaries(f"sqlite:///{path}")] == ["s"]
 
 
 def test_tune_state_without_its_search_state_is_a_sweep_not_started_and_without_the_searcher_s_refused(claimed):
