@@ -148,13 +148,11 @@ class EpochClock:
         """'7/40'; well into a long epoch '7.4/40' (its share of the last epoch's time) or, before a first
         report, '0/40 +1m05s'."""
         into, text = now - self.since, str(self.done)
-        if into >= LONG_EPOCH_SECONDS:
-            if self.of and self.done >= self.of:  # its last epoch is done: it is ending
-                pass
-            elif self.epoch_seconds:
-                text = f"{self.done + math.floor(min(into / self.epoch_seconds, 0.9) * 10) / 10:.1f}"
-            else:
+        ending = self.of and self.done >= self.of  # its last epoch is done: no fraction past the end
+        if into >= LONG_EPOCH_SECONDS and not ending:
+            if not self.epoch_seconds:
                 return f"{self.done}/{self.of} +{duration(into)}" if self.of else f"{self.done} +{duration(into)}"
+            text = f"{self.done + math.floor(min(into / self.epoch_seconds, 0.9) * 10) / 10:.1f}"
         return f"{text}/{self.of}" if self.of else text
 
 
