@@ -17,14 +17,13 @@ import optuna
 from sqlalchemy import event
 
 from benchmarks.common import machine, median, parser, table
-from pipelines.engine.searcher import STUDY_LOCK_WAIT_SECONDS, make_sampler
+from pipelines.engine.searcher import make_sampler, study_storage
 from search_spaces.binary import define
 from search_spaces.space import Space
 
 
 def sqlite_as_hpo(folder: Path):
-    return optuna.storages.RDBStorage(f"sqlite:///{folder / 'optuna.db'}",
-                                      engine_kwargs={"connect_args": {"timeout": STUDY_LOCK_WAIT_SECONDS}})
+    return study_storage(f"sqlite:///{folder / 'optuna.db'}")
 
 
 def sqlite_wal(folder: Path):

@@ -72,11 +72,14 @@ def search_note(search: str) -> str:
 STUDY_LOCK_WAIT_SECONDS = 300.0   # how long a write waits while another process holds optuna.db locked
 
 
-def open_study(name: str, storage_url: str, sampler, mode: str) -> optuna.Study:
+def study_storage(storage_url: str) -> optuna.storages.RDBStorage:
     # SQLite's own wait, instead of its default 5 s: a reader such as optuna-dashboard does not end the sweep.
+    return optuna.storages.RDBStorage(storage_url, engine_kwargs={"connect_args": {"timeout": STUDY_LOCK_WAIT_SECONDS}})
+
+
+def open_study(name: str, storage_url: str, sampler, mode: str) -> optuna.Study:
     optuna.logging.set_verbosity(optuna.logging.WARNING)  # not a line per study opened
-    storage = optuna.storages.RDBStorage(storage_url,
-                                         engine_kwargs={"connect_args": {"timeout": STUDY_LOCK_WAIT_SECONDS}})
+    storage = study_storage(storage_url)
     return optuna.create_study(study_name=name, storage=storage, sampler=sampler, load_if_exists=True,
                                direction="minimize" if mode == "min" else "maximize")
 
