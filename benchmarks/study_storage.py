@@ -3,9 +3,10 @@
 
     python -m benchmarks.study_storage [--trials 40] [--epochs 10] [--repeats 3]
 
-Variants, interleaved per repeat, each in a new folder: SQLite as `hpo run` opens `optuna.db`
-(`searcher.open_study`), SQLite with write-ahead logging and `synchronous=NORMAL`, Optuna's journal
-file storage (what optuna-dashboard also reads), and in-memory storage (plain Optuna's default: no file).
+Variants, interleaved per repeat, each in a new folder: Optuna's journal file as `hpo run` opens
+`optuna.journal` (`study_file.storage`), SQLite as `hpo run` opened `optuna.db` until 2026-12-04 (a 300 s
+busy timeout), SQLite with write-ahead logging and `synchronous=NORMAL`, and in-memory storage (plain
+Optuna's default: no file).
 """
 from __future__ import annotations
 
@@ -17,17 +18,23 @@ import optuna
 from sqlalchemy import event
 
 from benchmarks.common import machine, median, parser, table
-from pipelines.engine.searcher import make_sampler, study_storage
+from pipelines.engine import study_file
+from pipelines.engine.searcher import make_sampler
 from search_spaces.binary import define
 from search_spaces.space import Space
 
 
-def sqlite_as_hpo(folder: Path):
-    return study_storage(f"sqlite:///{folder / 'optuna.db'}")
+def journal_as_hpo(folder: Path):
+    return study_file.storage(folder / study_file.STUDY_FILE)
+
+
+def sqlite_as_hpo_was(folder: Path):
+    return optuna.storages.RDBStorage(f"sqlite:///{folder / 'optuna.db'}",
+                                      engine_kwargs={"connect_args": {"timeout": 300.0}})
 
 
 def sqlite_wal(folder: Path):
-    storage = sqlite_as_hpo(folder)
+    storage = sqlite_as_hpo_was(folder)
 
     def pragmas(connection, _record):
         connection.execute("PRAGMA journal_mode=WAL")
@@ -37,18 +44,13 @@ def sqlite_wal(folder: Path):
     return storage
 
 
-def journal(folder: Path):
-    backend = optuna.storages.journal.JournalFileBackend(str(folder / "optuna.log"))
-    return optuna.storages.JournalStorage(backend)
-
-
 def in_memory(_folder: Path):
     return optuna.storages.InMemoryStorage()
 
 
-VARIANTS = {"SQLite, as hpo opens optuna.db": sqlite_as_hpo,
+VARIANTS = {"journal file, as hpo opens optuna.journal": journal_as_hpo,
+            "SQLite, as hpo opened optuna.db until 2026-12-04": sqlite_as_hpo_was,
             "SQLite, WAL + synchronous=NORMAL": sqlite_wal,
-            "journal file (JournalFileBackend)": journal,
             "in memory (plain Optuna)": in_memory}
 
 

@@ -36,20 +36,21 @@ def warm_start_trials(names: str, storage: str, task: str, metric: str, define, 
     this sweep's space, as Optuna FrozenTrials to add to the new study (with their source's name)."""
     import optuna
 
+    from pipelines.engine import study_file
+
     known = set(check_space(define).params)  # every param the task has (its config has derived keys too)
     found = []
     for name in (n.strip() for n in names.split(",")):
         folder = Path(storage) / name
-        config_file, study_file = folder / "sweep_config.yaml", folder / "optuna.db"
-        if not config_file.is_file() or not study_file.is_file():
+        config_file, journal = folder / "sweep_config.yaml", folder / study_file.STUDY_FILE
+        if not config_file.is_file() or not journal.is_file():
             raise UsageError(f"No sweep named {name!r} to warm-start from in '{storage}' (no sweep_config.yaml "
-                             "and optuna.db there); give --storage DIR where it ran.")
+                             f"and {study_file.STUDY_FILE} there); give --storage DIR where it ran.")
         saved = yaml.safe_load(config_file.read_text()) or {}
         if saved.get("task") != task or (saved.get("metric") or "val_loss") != metric:
             raise UsageError(f"The sweep {name!r} tuned {saved.get('task')} for {saved.get('metric') or 'val_loss'}; "
                              f"a warm start needs a sweep of {task} for {metric}.")
-        optuna.logging.set_verbosity(optuna.logging.WARNING)
-        study = optuna.load_study(study_name=name, storage=f"sqlite:///{study_file}")
+        study = study_file.load(name, journal)
         for trial in study.get_trials(deepcopy=False, states=(optuna.trial.TrialState.COMPLETE,)):
             if WARM_START_ATTR in trial.user_attrs:
                 continue  # told to that sweep from another: its own source is named, or will be

@@ -9,7 +9,7 @@ from __future__ import annotations
 import dataclasses
 from pathlib import Path
 
-from pipelines.engine import sweep_folder
+from pipelines.engine import study_file, sweep_folder
 from pipelines.engine.internals import saved_search_state, set_saved_trial_budget
 from pipelines.engine.prepare import prepare
 from pipelines.engine.ray_session import configure_environment, session
@@ -117,9 +117,10 @@ def resume_held(saved: sweep_folder.SavedSweep, settings: SweepSettings, trials:
              f"give --trials N above {settings.trials}")
         return None
     capacity = session.start(s)
+    study_file.mend(sweep_dir / study_file.STUDY_FILE)  # what a writer killed mid-write left
     if saved.started and not saved.has_study:
         told = rebuild_study(prepared, client, parent)
-        echo(f"  {sweep_folder.STUDY_FILE} was missing: the study was rebuilt from {told} MLflow runs of its trials")
+        echo(f"  {study_file.STUDY_FILE} was missing: the study was rebuilt from {told} MLflow runs of its trials")
     # Where it runs now and with which store: a copy resumed with a store of its own keeps to it.
     save_settings(prepared, {**saved.config, **{k: v for k, v in dataclasses.asdict(s).items()
                                                 if k in ("trials", "storage", "tracking_uri", "space") and v}})
@@ -136,7 +137,7 @@ def resume_held(saved: sweep_folder.SavedSweep, settings: SweepSettings, trials:
     # The trial budget goes into Tune's saved search state whatever it held (a state saved just as the
     # sweep began counts only the trials made by then).
     raise_budget(sweep_dir, s.trials)
-    study = open_study(name, f"sqlite:///{sweep_dir / sweep_folder.STUDY_FILE}",
+    study = open_study(name, sweep_dir / study_file.STUDY_FILE,
                        make_sampler(s.search, s.seed, s.trials, prepared.grid), prepared.objective.mode)
     searcher = searcher_for(prepared, study)
     callbacks = callbacks_for(prepared, searcher, client, parent.info.experiment_id, parent.info.run_id)

@@ -4,7 +4,7 @@ Ray's own OptunaSearch tells Optuna that a trial ASHA stopped is COMPLETE with i
 which misleads TPE. Here such a trial is told PRUNED, after its per-epoch values were reported as
 intermediate values; a trial that ended itself (epoch budget or patience) is COMPLETE with its best
 value of the objective (`--metric`, val_loss by default), and a trial that raised is FAIL. The study
-lives in an SQLite file, so it outlasts the sweep.
+lives in the sweep's folder (pipelines.engine.study_file), so it outlasts the sweep.
 """
 from __future__ import annotations
 
@@ -12,12 +12,14 @@ import json
 import math
 import warnings
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Callable
 
 import optuna
 from optuna.trial import TrialState
 from ray.tune.search import Searcher
 
+from pipelines.engine import study_file
 from pipelines.engine.internals import optuna_trial_of
 from pipelines.engine.outcomes import epochs_of, outcome_of, trial_label
 from search_spaces.space import ParamSpec, Space
@@ -69,19 +71,11 @@ def search_note(search: str) -> str:
     return f"{search} search" + (f" ({OUTSIDE_JOINT[search]})" if search in OUTSIDE_JOINT else "")
 
 
-STUDY_LOCK_WAIT_SECONDS = 300.0   # how long a write waits while another process holds optuna.db locked
-
-
-def study_storage(storage_url: str) -> optuna.storages.RDBStorage:
-    # SQLite's own wait, instead of its default 5 s: a reader such as optuna-dashboard does not end the sweep.
-    return optuna.storages.RDBStorage(storage_url, engine_kwargs={"connect_args": {"timeout": STUDY_LOCK_WAIT_SECONDS}})
-
-
-def open_study(name: str, storage_url: str, sampler, mode: str) -> optuna.Study:
+def open_study(name: str, path: Path, sampler, mode: str) -> optuna.Study:
+    """The study `name` in the journal file at `path`, made where it is not there yet."""
     optuna.logging.set_verbosity(optuna.logging.WARNING)  # not a line per study opened
-    storage = study_storage(storage_url)
-    return optuna.create_study(study_name=name, storage=storage, sampler=sampler, load_if_exists=True,
-                               direction="minimize" if mode == "min" else "maximize")
+    return optuna.create_study(study_name=name, storage=study_file.storage(path), sampler=sampler,
+                               load_if_exists=True, direction="minimize" if mode == "min" else "maximize")
 
 
 class OptunaStudySearcher(Searcher):

@@ -1,10 +1,10 @@
-"""A sweep's Optuna study made again from its MLflow runs, when `optuna.db` was lost.
+"""A sweep's Optuna study made again from its MLflow runs, when its journal (`optuna.journal`) was lost.
 
 Every trial keeps its Optuna number (the runs' `hpo.optuna_trial` tag): a completed trial is told with its
 params and best value of the objective, an early-stopped one as pruned with its best value, one that Tune
 will go on with (running, interrupted) as RUNNING, so that its end is told; the others (failed, lost,
 numbers without a run) as failed. The sampler then starts from what the sweep knew. The study is made in
-a file beside optuna.db and put in its place whole, so a crash mid-rebuild leaves no partial study.
+a file beside the journal and put in its place whole, so a crash mid-rebuild leaves no partial study.
 """
 from __future__ import annotations
 
@@ -15,6 +15,7 @@ from optuna.trial import TrialState
 
 from pipelines.engine.internals import SEARCHER_STATE_PATTERN, read_searcher_state
 from pipelines.engine.searcher import STUDY_READY, make_sampler, open_study
+from pipelines.engine.study_file import STUDY_FILE
 from pipelines.errors import SpaceError
 from pipelines.tracking.runs import child_runs
 from search_spaces.given_configs import distributions_of
@@ -62,9 +63,9 @@ def rebuild_study(prepared, client, parent) -> int:
         number = run.data.tags.get("hpo.optuna_trial", "")
         if number.isdigit():
             runs[int(number)] = run
-    partial = prepared.sweep_dir / "optuna.db.partial"
+    partial = prepared.sweep_dir / (STUDY_FILE + ".partial")
     partial.unlink(missing_ok=True)  # what a crash mid-rebuild left
-    study = open_study(s.name, f"sqlite:///{partial}", make_sampler(s.search, s.seed, s.trials, prepared.grid),
+    study = open_study(s.name, partial, make_sampler(s.search, s.seed, s.trials, prepared.grid),
                        prepared.objective.mode)
     known = set(check_space(prepared.registered.define_space).params)
     # Every number Tune gave out, also to trials that have no run yet (pending when the sweep stopped).
@@ -74,5 +75,5 @@ def rebuild_study(prepared, client, parent) -> int:
         run = runs.get(number)
         study.add_trial(trial_of(run, prepared, known) if run else optuna.trial.create_trial(state=TrialState.FAIL))
     study.set_user_attr(STUDY_READY, True)
-    partial.replace(prepared.sweep_dir / "optuna.db")  # every write above is committed: the file is whole
+    partial.replace(prepared.sweep_dir / STUDY_FILE)  # every write above is on disk: the file is whole
     return len(runs)

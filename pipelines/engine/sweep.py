@@ -15,13 +15,14 @@ from pathlib import Path
 import optuna
 from optuna.trial import TrialState
 
-from pipelines.engine import interrupts, sweep_folder
+from pipelines.engine import interrupts, study_file, sweep_folder
 from pipelines.engine.finish import finish_parent
 from pipelines.engine.prepare import PreparedSweep, prepare, sweep_params
 from pipelines.engine.ray_session import configure_environment, session
 from pipelines.engine.results import SweepOutcome, collect_trials
 from pipelines.engine.searcher import STUDY_READY, OptunaStudySearcher, make_sampler, open_study, search_note
 from pipelines.engine.settings import SweepSettings
+from pipelines.engine.study_file import STUDY_FILE
 from pipelines.engine.tuner import new_tuner
 from pipelines.errors import InputError
 from pipelines.reporting.live_view import LiveView
@@ -147,7 +148,7 @@ def start_study(prepared: PreparedSweep) -> optuna.Study:
     task's linear first trial. It is marked ready once they are all in, so a sweep killed while making it
     makes it again; trials a crash left RUNNING before Tune saved anything are closed as FAIL."""
     s = prepared.settings
-    storage = f"sqlite:///{prepared.sweep_dir / sweep_folder.STUDY_FILE}"
+    storage = prepared.sweep_dir / STUDY_FILE
     sampler = make_sampler(s.search, s.seed, s.trials, prepared.grid)
     study = open_study(s.name, storage, sampler, prepared.objective.mode)
     if study.user_attrs.get(STUDY_READY):
@@ -157,7 +158,7 @@ def start_study(prepared: PreparedSweep) -> optuna.Study:
                 study.enqueue_trial(trial.system_attrs["fixed_params"])
         return study
     if study.trials:  # made in part
-        optuna.delete_study(study_name=s.name, storage=storage)
+        optuna.delete_study(study_name=s.name, storage=study_file.storage(storage))
         study = open_study(s.name, storage, sampler, prepared.objective.mode)
     study.add_trials(prepared.warm_trials)  # told, not run: the sampler starts from them
     for config in prepared.enqueued:

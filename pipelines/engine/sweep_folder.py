@@ -9,13 +9,13 @@ from __future__ import annotations
 import fcntl
 import json
 import os
-import sqlite3
 import stat
 from dataclasses import dataclass
 from pathlib import Path
 
 import yaml
 
+from pipelines.engine import study_file
 from pipelines.engine.internals import (
     EXPERIMENT_STATE_PATTERN,
     SEARCH_STATE_PATTERN,
@@ -26,7 +26,7 @@ from pipelines.engine.internals import (
 from pipelines.errors import UsageError
 
 CONFIG_FILE = "sweep_config.yaml"
-STUDY_FILE = "optuna.db"
+STUDY_FILE = study_file.STUDY_FILE
 LOCK_FILE = "sweep.lock"
 REQUIRED_SETTINGS = {"task": str, "name": str, "trials": int, "seed": int}
 
@@ -92,7 +92,7 @@ class SavedSweep:
     folder: Path
     config: dict          # sweep_config.yaml
     started: bool         # Tune saved its trials at least once: the Tuner is restored, not built anew
-    has_study: bool       # optuna.db holds the sweep's study
+    has_study: bool       # optuna.journal holds the sweep's study
 
 
 def damaged(path: Path, why: str, what_to_do: str) -> UsageError:
@@ -116,6 +116,7 @@ def read_saved(sweep_dir: Path) -> SavedSweep:
         except (OSError, ValueError) as exc:
             raise damaged(state, f"not Tune's saved trials: {type(exc).__name__}",
                           "put back a copy of it.") from None
+    searcher_state = None   # the Optuna number of each trial Tune knows
     if started:
         for pattern, read in ((SEARCH_STATE_PATTERN, read_search_state), (SEARCHER_STATE_PATTERN, read_searcher_state)):
             found = sorted(sweep_dir.glob(pattern))
@@ -123,11 +124,11 @@ def read_saved(sweep_dir: Path) -> SavedSweep:
                 raise damaged(sweep_dir / pattern, "Tune saved its trials but this file is missing",
                               "put back a copy of it.")
             try:
-                read(found[-1])
+                searcher_state = read(found[-1])
             except Exception as exc:  # cloudpickle raises whatever the damaged bytes lead it to
                 raise damaged(found[-1], f"not Tune's saved search state: {type(exc).__name__}",
                               "put back a copy of it.") from None
-    has_study = study_is_usable(sweep_dir / STUDY_FILE, config["name"])
+    has_study = study_is_usable(sweep_dir / STUDY_FILE, config["name"], searcher_state)
     if started and not has_study and config.get("search") == "grid":
         raise damaged(sweep_dir / STUDY_FILE, "missing, and a grid sweep's study alone records which grid points "
                       "ran", "put back a copy of it, or start the grid again under a new --name.")
@@ -152,23 +153,12 @@ def read_config(path: Path, name: str) -> dict:
     return config
 
 
-def study_is_usable(path: Path, name: str) -> bool:
-    """True where optuna.db is a sound SQLite file holding the study `name`; False where there is no file;
-    UsageError for a file that is damaged."""
-    if not path.exists():
-        return False
+def study_is_usable(path: Path, name: str, searcher_state: dict | None = None) -> bool:
+    """True where the journal holds the study `name`, with every trial the searcher's saved state knows;
+    False where there is no file or no such study; UsageError for a file that is damaged."""
     try:
-        # Read-write (never create): a writer killed mid-transaction leaves a hot journal that only a
-        # writable connection can roll back; read-only, SQLite calls the file "a readonly database".
-        connection = sqlite3.connect(f"file:{path}?mode=rw", uri=True)
-        try:
-            if connection.execute("PRAGMA quick_check").fetchone()[0] != "ok":
-                raise sqlite3.DatabaseError("quick_check failed")
-            found = connection.execute("SELECT 1 FROM studies WHERE study_name = ?", (name,)).fetchone()
-        finally:
-            connection.close()
-    except sqlite3.Error as exc:
+        return study_file.holds_study(path, name, searcher_state)
+    except (OSError, study_file.DamagedStudy) as exc:
         raise damaged(path, f"not a sound Optuna study: {exc}",
                       "put back a copy of it, or delete it: the study is then rebuilt from the sweep's "
                       "MLflow runs.") from None
-    return found is not None

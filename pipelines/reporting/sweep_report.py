@@ -21,8 +21,7 @@ import tempfile
 import time
 from pathlib import Path
 
-import optuna
-
+from pipelines.engine import study_file
 from pipelines.engine.given_trials import WARM_START_ATTR
 from pipelines.reporting.plots import (
     FIGURE_SIZE,
@@ -88,8 +87,7 @@ def write_report(folder: Path, client, outcome, rungs: tuple[int, ...], preproce
 
 
 def load_study(outcome):
-    optuna.logging.set_verbosity(optuna.logging.WARNING)
-    return optuna.load_study(study_name=outcome.name, storage=f"sqlite:///{outcome.sweep_dir / 'optuna.db'}")
+    return study_file.load(outcome.name, outcome.sweep_dir / study_file.STUDY_FILE)
 
 
 def warm_started(study) -> dict[str, int]:

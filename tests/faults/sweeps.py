@@ -8,10 +8,11 @@ import sys
 import time
 from pathlib import Path
 
-import optuna
 import psutil
 import pytest
 from mlflow.tracking import MlflowClient
+
+from pipelines.engine import study_file
 
 HPO = os.path.join(os.path.dirname(sys.executable), "hpo")
 # Small, quick trials: binary on the single split, every trial to its last epoch.
@@ -57,10 +58,11 @@ def wait_until(condition, process: subprocess.Popen, what: str, timeout: float =
 
 
 def study_states(sweep_dir: Path, name: str) -> list[str]:
+    if not (sweep_dir / study_file.STUDY_FILE).is_file():
+        return []  # not made yet (looked at, never made: a reader's open would make it)
     try:
-        optuna.logging.set_verbosity(optuna.logging.WARNING)
-        return [t.state.name for t in optuna.load_study(study_name=name, storage=f"sqlite:///{sweep_dir}/optuna.db").trials]
-    except Exception:  # not made yet, or mid-write
+        return [t.state.name for t in study_file.load(name, sweep_dir / study_file.STUDY_FILE).trials]
+    except Exception:  # the study not in it yet
         return []
 
 
@@ -85,8 +87,7 @@ def check_every_trial_once(tracking_uri: str, sweep_dir: Path, name: str, budget
     kept = [r for r in children if not r.data.tags.get("hpo.error", "").startswith("lost")]
     assert len(kept) == budget and all(r.data.tags["hpo.status"] == "completed" for r in kept), \
         sorted((r.data.tags.get("hpo.optuna_trial"), r.data.tags["hpo.status"]) for r in children)
-    optuna.logging.set_verbosity(optuna.logging.WARNING)
-    study = optuna.load_study(study_name=name, storage=f"sqlite:///{sweep_dir}/optuna.db")
+    study = study_file.load(name, sweep_dir / study_file.STUDY_FILE)
     states = [t.state.name for t in study.trials]
     assert "RUNNING" not in states and states.count("COMPLETE") == budget, states
     numbers = [int(r.data.tags["hpo.optuna_trial"]) for r in kept]

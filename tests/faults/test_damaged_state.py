@@ -38,8 +38,8 @@ REFUSED = [
     ("sweep_config.yaml", garbage, "not readable YAML"),
     ("sweep_config.yaml", empty, "empty, or not a mapping"),
     ("sweep_config.yaml", without_budget, "its 'trials' is missing"),
-    ("optuna.db", truncated, "not a sound Optuna study"),
-    ("optuna.db", garbage, "not a sound Optuna study"),
+    ("optuna.journal", truncated, "not a sound Optuna study"),
+    ("optuna.journal", garbage, "not a sound Optuna study"),
     ("experiment_state-*.json", truncated, "not Tune's saved trials"),
     ("search_gen_state-*.json", garbage, "not Tune's saved search state"),
 ]
@@ -66,13 +66,13 @@ def test_what_can_be_recovered_is_and_the_sweep_goes_on(finished):
     """Runs last in this module: it changes the finished sweep."""
     folder, sweep_dir, tracking = finished
     empty(sweep_dir / "tuner.pkl")                 # written anew from the settings
-    (sweep_dir / "optuna.db").unlink()             # rebuilt from the MLflow runs
+    (sweep_dir / "optuna.journal").unlink()        # rebuilt from the MLflow runs
     best = open(sweep_dir / "best_config.yaml").read()
     assert best
     for checkpoint in sweep_dir.glob("trial-000_*/checkpoint_*"):  # the linear first trial's weights
         shutil.rmtree(checkpoint)
     done = hpo(folder, "resume", "base", "--trials", str(BUDGET + 2))
     assert done.returncode == 0, done.stdout + done.stderr
-    assert "optuna.db was missing: the study was rebuilt from 3 MLflow runs" in done.stdout
+    assert "optuna.journal was missing: the study was rebuilt from 3 MLflow runs" in done.stdout
     assert "checkpoints missing: trial-000" in done.stdout
     check_every_trial_once(tracking, sweep_dir, "base", BUDGET + 2)

@@ -4,10 +4,10 @@ import os
 import signal
 import time
 
-import optuna
 import pytest
 from mlflow.tracking import MlflowClient
 
+from pipelines.engine import study_file
 from tests.faults.sweeps import (
     QUICK,
     check_every_trial_once,
@@ -131,7 +131,7 @@ def test_resume_raises_the_budget_of_a_finished_sweep(tmp_path):
     children = [r for r in runs if r.data.tags.get("hpo.role") == "trial"]
     assert len(parent) == 1 and parent[0].info.status == "FINISHED" and parent[0].data.tags["hpo.trials"] == "5"
     assert len(children) == 5 and len({r.data.tags["hpo.trial_id"] for r in children}) == 5
-    study = optuna.load_study(study_name="grow", storage=f"sqlite:///{tmp_path}/ray_results/grow/optuna.db")
+    study = study_file.load("grow", tmp_path / "ray_results" / "grow" / study_file.STUDY_FILE)
     assert sorted(t.number for t in study.trials) == [0, 1, 2, 3, 4]
     assert "RUNNING" not in {t.state.name for t in study.trials}
 

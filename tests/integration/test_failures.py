@@ -4,12 +4,12 @@ import dataclasses
 import sys
 from pathlib import Path
 
-import optuna
 import pytest
 import ray.cloudpickle
 from mlflow.tracking import MlflowClient
 
 from pipelines import registry
+from pipelines.engine import study_file
 from pipelines.engine.settings import SweepSettings
 from pipelines.engine.sweep import run_sweep
 from trainables import multiclass
@@ -70,7 +70,7 @@ def test_a_trial_that_always_raises_is_failed_with_its_reason(local_ray, store, 
     for run in children:
         assert run.data.tags["hpo.status"] == "failed" and run.info.status == "FAILED"
         assert "RuntimeError: flaky storage went away" in run.data.tags["hpo.error"]
-    study = optuna.load_study(study_name="broken", storage=f"sqlite:///{folder}/ray_results/broken/optuna.db")
+    study = study_file.load("broken", folder / "ray_results" / "broken" / study_file.STUDY_FILE)
     assert {t.state.name for t in study.trials} == {"FAIL"}
 
 

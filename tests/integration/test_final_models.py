@@ -12,6 +12,7 @@ import pandas as pd
 import pytest
 from mlflow.tracking import MlflowClient
 
+from pipelines.engine import study_file
 from pipelines.engine.settings import SweepSettings
 from pipelines.engine.sweep import run_sweep
 from pipelines.serving.promote import promote
@@ -58,7 +59,7 @@ def test_a_sweep_by_f1_maximises_it_everywhere(local_ray, store):
                                       seed=0, tracking_uri=tracking_uri, storage=storage))
     client, parent, children = parent_and_children(tracking_uri, "binary", "by-f1")
     assert parent.data.params["metric"] == "val_f1"
-    study = optuna.load_study(study_name="by-f1", storage=f"sqlite:///{folder}/ray_results/by-f1/optuna.db")
+    study = study_file.load("by-f1", folder / "ray_results" / "by-f1" / study_file.STUDY_FILE)
     assert study.direction == optuna.study.StudyDirection.MAXIMIZE
     complete = [t for t in study.trials if t.state.name == "COMPLETE"]
     assert complete and study.best_value == max(t.value for t in complete)

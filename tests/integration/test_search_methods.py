@@ -1,9 +1,11 @@
 """Each search method and scheduler end to end on a real local Ray: a grid runs its combinations once each,
 a warm-started sweep's study holds the earlier sweeps' trials and runs only its own budget."""
-import optuna
+from pathlib import Path
+
 import pytest
 from mlflow.tracking import MlflowClient
 
+from pipelines.engine import study_file
 from pipelines.engine.settings import SweepSettings
 from pipelines.engine.sweep import run_sweep
 
@@ -11,8 +13,7 @@ SMALL = {"task": "binary", "max_epochs": 3, "cv": 0, "ensemble": 0}
 
 
 def study_of(storage, name):
-    optuna.logging.set_verbosity(optuna.logging.WARNING)
-    return optuna.load_study(study_name=name, storage=f"sqlite:///{storage}/{name}/optuna.db")
+    return study_file.load(name, Path(storage) / name / study_file.STUDY_FILE)
 
 
 @pytest.mark.parametrize("search", ["tpe", "random", "gp", "cmaes", "qmc"])

@@ -142,24 +142,26 @@ def free_port() -> int:
 
 
 def start_ui(uri: str, port: int) -> subprocess.Popen:
-    """`hpo ui` as a child process, once it says where it is; the caller ends it by its pid."""
+    """`hpo ui` as a child process, once it says where it is (its answer to /health alone comes before that
+    line); the caller ends it by its pid. The lines it printed are kept on the process as `said`."""
     process = subprocess.Popen([HPO, "ui", "--port", str(port), "--tracking-uri", uri],
                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    deadline = time.monotonic() + 240
-    while time.monotonic() < deadline:
-        try:
-            with urllib.request.urlopen(f"http://127.0.0.1:{port}/health", timeout=2):
-                break
-        except OSError:
-            assert process.poll() is None, process.stderr.read()
-            time.sleep(1)
+    process.said = []
+    for line in process.stdout:  # ends when the process does: its error is then in stderr
+        process.said.append(line)
+        if line.startswith("Ctrl-C ends it"):
+            break
+    assert process.poll() is None, process.stderr.read()
+    with urllib.request.urlopen(f"http://127.0.0.1:{port}/health", timeout=30):
+        pass
     return process
 
 
 def stop_ui(process: subprocess.Popen) -> str:
+    """End `hpo ui` as Ctrl-C would (SIGTERM); everything it printed."""
     process.send_signal(signal.SIGTERM)
     out, _ = process.communicate(timeout=60)
-    return out
+    return "".join(process.said) + out
 
 
 def test_hpo_ui_serves_the_store_and_links_to_the_sweep(sweep):

@@ -1,10 +1,10 @@
 """Small sweeps on a real local Ray, checked through MLflow's client and the Optuna study on disk."""
 import math
 
-import optuna
 import pytest
 from mlflow.tracking import MlflowClient
 
+from pipelines.engine import study_file
 from pipelines.engine.settings import SweepSettings
 from pipelines.engine.sweep import run_sweep
 from pipelines.registry import TASKS
@@ -49,7 +49,7 @@ def test_sweep_leaves_the_design_shape_in_mlflow_and_optuna(local_ray, store, ta
 
     # children: one per trial, nested, named, with params, per-epoch metrics and tags
     assert len(children) == trials
-    study = optuna.load_study(study_name=f"{task}-it", storage=f"sqlite:///{folder}/ray_results/{task}-it/optuna.db")
+    study = study_file.load(f"{task}-it", folder / "ray_results" / f"{task}-it" / study_file.STUDY_FILE)
     by_number = {t.number: t for t in study.trials}
     assert len(by_number) == trials
     for run in children:
@@ -87,7 +87,7 @@ def test_fifo_random_sweep_prunes_nothing(local_ray, store):
                             scheduler="fifo", tracking_uri=tracking_uri, storage=storage))
     _, parent, children = sweep_runs(tracking_uri, "multiclass", "fifo")
     assert {r.data.tags["hpo.status"] for r in children} == {"completed"}
-    study = optuna.load_study(study_name="fifo", storage=f"sqlite:///{folder}/ray_results/fifo/optuna.db")
+    study = study_file.load("fifo", folder / "ray_results" / "fifo" / study_file.STUDY_FILE)
     assert {t.state.name for t in study.trials} == {"COMPLETE"}
 
 
@@ -98,5 +98,5 @@ def test_time_budget_ends_the_sweep_early(local_ray, store):
     assert 0 < len(outcome.trials) < 200
     _, parent, children = sweep_runs(tracking_uri, "binary", "budget")
     assert children and all(r.info.status == "FINISHED" for r in children)  # none left RUNNING
-    study = optuna.load_study(study_name="budget", storage=f"sqlite:///{folder}/ray_results/budget/optuna.db")
+    study = study_file.load("budget", folder / "ray_results" / "budget" / study_file.STUDY_FILE)
     assert "RUNNING" not in {t.state.name for t in study.trials}

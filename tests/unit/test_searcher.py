@@ -8,7 +8,8 @@ import optuna
 import pytest
 from optuna.trial import TrialState
 
-from pipelines.engine.searcher import OptunaStudySearcher, TrialFolderName, make_sampler
+from pipelines.engine import study_file
+from pipelines.engine.searcher import OptunaStudySearcher, TrialFolderName, make_sampler, open_study
 from pipelines.registry import TASKS
 
 
@@ -103,8 +104,7 @@ def test_the_folder_of_a_trial_carries_its_optuna_number_from_its_seed():
 def test_a_restored_searcher_does_not_repeat_the_configs_of_trials_a_crash_lost(tmp_path):
     """Tune restores the searcher as it pickled it when the sweep began; its sampler must not draw again."""
     optuna.logging.set_verbosity(optuna.logging.WARNING)
-    study = optuna.create_study(storage=f"sqlite:///{tmp_path / 'optuna.db'}",
-                                sampler=make_sampler("tpe", 0, 20), direction="minimize")
+    study = open_study("s", tmp_path / study_file.STUDY_FILE, make_sampler("tpe", 0, 20), "min")
     searcher = OptunaStudySearcher(study, TASKS["binary"].define_space, metric="val_loss", mode="min", seed=100)
     searcher.suggest("a")
     searcher.save(str(tmp_path / "searcher.json"))

@@ -8,7 +8,7 @@ import optuna
 import pytest
 import ray.cloudpickle as cloudpickle
 
-from pipelines.engine import sweep_folder
+from pipelines.engine import study_file, sweep_folder
 from pipelines.errors import UsageError
 
 
@@ -54,38 +54,72 @@ def test_a_folder_without_settings_says_none_of_it_ran(claimed):
         sweep_folder.read_saved(claimed)
 
 
+def told_study(path, name="s", trials=3):
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    study = optuna.create_study(study_name=name, storage=study_file.storage(path))
+    for _ in range(trials):
+        trial = study.ask()
+        trial.suggest_float("lr", 1e-4, 1e-1, log=True)
+        trial.report(0.5, 1)
+        study.tell(trial, 0.4)
+    return study
+
+
 def test_the_study_file_is_checked_for_damage_and_for_the_study(claimed):
     sweep_folder.write_config(claimed, {"task": "binary", "name": "s", "trials": 4, "seed": 0})
-    path = claimed / "optuna.db"
-    optuna.logging.set_verbosity(optuna.logging.WARNING)
-    optuna.create_study(study_name="another", storage=f"sqlite:///{path}")
+    path = claimed / study_file.STUDY_FILE
+    assert not sweep_folder.study_is_usable(path, "s") and not path.exists()  # looked at, not made
+    told_study(path, "another", trials=1)
     assert not sweep_folder.study_is_usable(path, "s")
-    optuna.create_study(study_name="s", storage=f"sqlite:///{path}")
+    told_study(path, "s")
     assert sweep_folder.study_is_usable(path, "s")
-    path.write_bytes(path.read_bytes()[:2048])
-    with pytest.raises(UsageError, match="not a sound Optuna study"):
-        sweep_folder.study_is_usable(path, "s")
+    whole = path.read_bytes()
+    for damage in (b"\x00\x01 not what it was \xff" * 10, whole.replace(b"\n", b"\n#\n", 1), whole + b"[1]\n"):
+        path.write_bytes(damage)
+        with pytest.raises(UsageError, match="not a sound Optuna study"):
+            sweep_folder.study_is_usable(path, "s")
+        assert path.read_bytes() == damage  # refused, not touched
+
+
+def test_a_journal_cut_short_lacks_trials_the_saved_state_knows(claimed):
+    path = claimed / study_file.STUDY_FILE
+    told_study(path)
+    lines = path.read_bytes().splitlines(keepends=True)
+    saved = {"numbers": {"a": 0, "b": 1, "c": 2}, "live": {}}
+    assert sweep_folder.study_is_usable(path, "s", saved)
+    last_made = max(i for i, line in enumerate(lines) if line.startswith(b'{"op_code":4,'))  # trial 2 made
+    path.write_bytes(b"".join(lines[:last_made]))
+    with pytest.raises(UsageError, match="lacks trial 2"):
+        sweep_folder.study_is_usable(path, "s", saved)
+    path.write_bytes(b"".join(lines[:-1]))  # trial 2 made, its end lost
+    with pytest.raises(UsageError, match="trial 2 ended in Tune's saved state, not in the study"):
+        sweep_folder.study_is_usable(path, "s", saved)
+    assert sweep_folder.study_is_usable(path, "s", {"numbers": saved["numbers"], "live": {"c": 2}})  # still running
 
 
 KILLED_MID_WRITE = """
-import os, signal, sqlite3, sys
-connection = sqlite3.connect(sys.argv[1], isolation_level=None)
-connection.execute("PRAGMA cache_size=1")  # the transaction spills into the file before its commit
-connection.execute("BEGIN")
-for i in range(2000):
-    connection.execute("INSERT INTO studies (study_name) VALUES (?)", ("filler-%d-" % i + "x" * 400,))
+import os, signal, sys
+from optuna.storages.journal import JournalFileSymlinkLock
+JournalFileSymlinkLock(sys.argv[1]).acquire()  # Optuna's lock, as a write takes it
+with open(sys.argv[1], "ab") as journal:
+    journal.write(b'{"op_code":4,"worker_id":"w","study_id":0,"datet')
+    journal.flush()
 os.kill(os.getpid(), signal.SIGKILL)
 """
 
 
-def test_a_study_whose_writer_was_killed_mid_transaction_is_rolled_back_and_usable(claimed):
-    path = claimed / "optuna.db"
-    optuna.logging.set_verbosity(optuna.logging.WARNING)
-    optuna.create_study(study_name="s", storage=f"sqlite:///{path}")
+def test_a_journal_whose_writer_was_killed_mid_write_is_mended_and_goes_on(claimed):
+    path = claimed / study_file.STUDY_FILE
+    told_study(path)
     subprocess.run([sys.executable, "-c", KILLED_MID_WRITE, str(path)], check=False)
-    assert (claimed / "optuna.db-journal").exists()  # the hot journal kill -9 leaves
-    assert sweep_folder.study_is_usable(path, "s")
-    assert [s.study_name for s in optuna.get_all_study_summaries(f"sqlite:///{path}")] == ["s"]
+    lock = claimed / (study_file.STUDY_FILE + study_file.LOCK_SUFFIX)
+    assert lock.is_symlink() and not path.read_bytes().endswith(b"\n")  # the stale lock and the torn record
+    assert sweep_folder.study_is_usable(path, "s", {"numbers": {"a": 0, "b": 1, "c": 2}, "live": {}})
+    study_file.mend(path)
+    assert not lock.is_symlink() and path.read_bytes().endswith(b"\n")
+    study = study_file.load("s", path)
+    study.tell(study.ask(), 0.3)  # without the stale lock's 30 s wait; the new record after the last whole one
+    assert [t.state.name for t in study_file.load("s", path).trials] == ["COMPLETE"] * 4
 
 
 def test_tune_state_without_its_search_state_is_a_sweep_not_started_and_without_the_searcher_s_refused(claimed):
