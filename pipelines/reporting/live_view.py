@@ -34,6 +34,7 @@ class LiveView(Callback):
         self.last_draw = 0.0
         self.outcomes: dict[str, str] = {}     # trial id -> completed / early_stopped / failed
         self.done_before = 0                   # trials a resumed sweep had finished before this run
+        self.looked_back = False               # those trials counted (at the first step)
         self.epochs: dict[str, EpochClock] = {}  # running trial id -> where it is in its epochs
         self.running = 0
         self.best: tuple[float, str, dict] | None = None
@@ -51,6 +52,7 @@ class LiveView(Callback):
         self.started = time.monotonic()  # this run's clock: the time left is this run's
         self.epochs = {}  # their clocks were another process's; the running trials start again
         self.done_before = len(self.outcomes)
+        self.looked_back = False
 
     def on_trial_start(self, iteration, trials, trial, **info):
         self.outcomes.pop(trial.trial_id, None)  # retried after an error: not done after all
@@ -62,10 +64,13 @@ class LiveView(Callback):
             clock = self.epochs.get(trial.trial_id)
             self.epochs[trial.trial_id] = EpochClock.after(clock, int(result["epoch"]),
                                                            int(trial.config.get("epochs", 0) or 0))
+        self.consider_best(trial.trial_id, result)
+
+    def consider_best(self, trial_id: str, result: dict) -> None:
         value = result.get(self.objective.best)
         if isinstance(value, float) and math.isfinite(value) and (
                 self.best is None or self.objective.loss(value) < self.objective.loss(self.best[0])):
-            self.best = (value, trial.trial_id, result)
+            self.best = (value, trial_id, result)
 
     def on_trial_complete(self, iteration, trials, trial, **info):
         self.epochs.pop(trial.trial_id, None)
@@ -78,6 +83,13 @@ class LiveView(Callback):
         self.draw(force=not self.tty)
 
     def on_step_end(self, iteration, trials, **info):
+        if not self.looked_back:  # once: the trials a resumed sweep finished before, of which Tune sends no event
+            self.looked_back = True
+            for trial in trials:
+                if trial.status in ("TERMINATED", "ERROR") and trial.trial_id not in self.outcomes:
+                    self.outcomes[trial.trial_id] = "failed" if trial.status == "ERROR" else outcome_of(trial.last_result)
+                    self.done_before += 1
+                    self.consider_best(trial.trial_id, trial.last_result or {})
         self.running = sum(1 for t in trials if t.status == "RUNNING" and t.trial_id not in self.outcomes)
         self.draw()
 

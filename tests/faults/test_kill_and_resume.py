@@ -125,6 +125,9 @@ def test_resume_raises_the_budget_of_a_finished_sweep(tmp_path):
     folder.chmod(0o755)
     more = hpo(tmp_path, "resume", "grow", "--trials", "5")
     assert more.returncode == 0, more.stdout + more.stderr
+    # the live line counts the 3 trials of the first run, as the summary does
+    assert "trials 3/5 done" in more.stderr and "trials 5/5 done" in more.stderr, more.stderr
+    assert "5 trials in" in more.stdout
 
     runs = client.search_runs([client.get_experiment_by_name("multiclass").experiment_id])
     parent = [r for r in runs if r.data.tags.get("hpo.role") == "sweep"]

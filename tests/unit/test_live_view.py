@@ -93,5 +93,20 @@ def test_a_trial_resumed_from_its_checkpoint_counts_on_from_its_epoch():
     assert 30 <= live.epochs["a"].epoch_seconds < 40  # one epoch's time, not a quarter of it
 
 
+def test_a_resumed_sweep_counts_the_trials_it_finished_before_and_its_best():
+    live = view(total=6)
+    earlier = [trial(t, "TERMINATED") for t in "abc"] + [trial("d", "ERROR")]
+    for i, finished in enumerate(earlier[:3]):
+        finished.last_result = {"final": True, "epoch": 9, "best_val_loss": 0.3 + i / 10}
+    running = [trial(t) for t in "ef"]
+    live.on_step_end(0, earlier + running)
+    assert "trials 4/6 done (3 completed, 0 stopped early, 1 failed), 2 running" in live.line()
+    assert "best val_loss 0.3 (trial-000" in live.line() and "epochs" not in live.line()
+    assert live.time_left(5.0) is None  # no trial of this run has finished: no rate yet
+    live.on_trial_complete(0, earlier + running, running[0])
+    live.on_step_end(1, earlier + running)
+    assert "trials 5/6 done" in live.line() and live.time_left(5.0) == 5.0  # this run's rate: one in 5 s
+
+
 def test_durations_read_like_a_clock():
     assert [duration(s) for s in (45, 190, 3720)] == ["45s", "3m10s", "1h02m"]
