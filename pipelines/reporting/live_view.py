@@ -87,7 +87,8 @@ class LiveView(Callback):
             self.looked_back = True
             for trial in trials:
                 if trial.status in ("TERMINATED", "ERROR") and trial.trial_id not in self.outcomes:
-                    self.outcomes[trial.trial_id] = "failed" if trial.status == "ERROR" else outcome_of(trial.last_result)
+                    ended = "failed" if trial.status == "ERROR" else outcome_of(trial.last_result)
+                    self.outcomes[trial.trial_id] = ended
                     self.done_before += 1
                     self.consider_best(trial.trial_id, trial.last_result or {})
         self.running = sum(1 for t in trials if t.status == "RUNNING" and t.trial_id not in self.outcomes)
