@@ -35,6 +35,16 @@ def optuna_trial_of(study, frozen):
     return optuna.Trial(study, frozen._trial_id)
 
 
+def grid_point_of(sampler, frozen) -> dict | None:
+    """The params of the grid point Optuna's GridSampler gave a trial: the system attr `grid_id` it
+    records on the trial indexes its grid's points, which it shuffled by its seed. None for a trial
+    it gave none (an enqueued one), or for another sampler."""
+    grid_id = frozen.system_attrs.get("grid_id")
+    if grid_id is None or not isinstance(sampler, optuna.samplers.GridSampler):
+        return None
+    return dict(zip(sampler._param_names, sampler._all_grids[grid_id]))
+
+
 def saved_search_state(sweep_dir: Path) -> Path | None:
     """The search state file that Tuner.restore reads: the greatest name, as Tune writes them in order."""
     saved = sorted(sweep_dir.glob(SEARCH_STATE_PATTERN))

@@ -20,7 +20,7 @@ from optuna.trial import TrialState
 from ray.tune.search import Searcher
 
 from pipelines.engine import study_file
-from pipelines.engine.internals import optuna_trial_of
+from pipelines.engine.internals import grid_point_of, optuna_trial_of
 from pipelines.engine.outcomes import epochs_of, outcome_of, trial_label
 from search_spaces.space import ParamSpec, Space
 
@@ -43,6 +43,16 @@ class TuneGridSampler(optuna.samplers.GridSampler):
 
     def after_trial(self, study, trial, state, values) -> None:
         pass
+
+
+def close_lost(study: optuna.Study, frozen) -> None:
+    """Close as FAIL a trial that a crash lost before Tune saved it, and queue its config again where the
+    study gave it on purpose (an enqueued config, the first trial, a grid point): else it never runs,
+    since a grid counts a failed point as visited."""
+    study.tell(frozen.number, state=TrialState.FAIL)
+    again = frozen.system_attrs.get("fixed_params") or grid_point_of(study.sampler, frozen)
+    if again:
+        study.enqueue_trial(again)
 
 
 def make_sampler(search: str, seed: int, trials: int, grid: dict | None = None) -> optuna.samplers.BaseSampler:
@@ -164,7 +174,7 @@ class OptunaStudySearcher(Searcher):
         live_numbers = {t.number for t in self.live.values()}
         for trial in by_number.values():
             if trial.state == TrialState.RUNNING and trial.number not in live_numbers:
-                self.study.tell(trial.number, state=TrialState.FAIL)
+                close_lost(self.study, trial)
 
     def __deepcopy__(self, memo):
         # Tune's ConcurrencyLimiter deep-copies its state at every save of the experiment. There is one

@@ -20,7 +20,14 @@ from pipelines.engine.finish import finish_parent
 from pipelines.engine.prepare import PreparedSweep, prepare, sweep_params
 from pipelines.engine.ray_session import configure_environment, session
 from pipelines.engine.results import SweepOutcome, collect_trials
-from pipelines.engine.searcher import STUDY_READY, OptunaStudySearcher, make_sampler, open_study, search_note
+from pipelines.engine.searcher import (
+    STUDY_READY,
+    OptunaStudySearcher,
+    close_lost,
+    make_sampler,
+    open_study,
+    search_note,
+)
 from pipelines.engine.settings import SweepSettings
 from pipelines.engine.study_file import STUDY_FILE
 from pipelines.engine.tuner import new_tuner
@@ -153,9 +160,7 @@ def start_study(prepared: PreparedSweep) -> optuna.Study:
     study = open_study(s.name, storage, sampler, prepared.objective.mode)
     if study.user_attrs.get(STUDY_READY):
         for trial in study.get_trials(deepcopy=False, states=(TrialState.RUNNING,)):
-            study.tell(trial.number, state=TrialState.FAIL)
-            if "fixed_params" in trial.system_attrs:  # an enqueued config (or the first trial): run it still
-                study.enqueue_trial(trial.system_attrs["fixed_params"])
+            close_lost(study, trial)
         return study
     if study.trials:  # made in part
         optuna.delete_study(study_name=s.name, storage=study_file.storage(storage))

@@ -62,6 +62,24 @@ def test_kill_9_at_any_moment_then_resume_runs_exactly_the_budget(tmp_path, mome
     check_every_trial_once(tracking(tmp_path), sweep_dir, name, BUDGET)
 
 
+def test_kill_9_of_a_grid_sweep_as_it_hands_out_a_trial_then_resume_runs_each_point_once(tmp_path):
+    """A grid counts a failed point as visited: the point of a trial the kill lost runs after the resume."""
+    (tmp_path / "grid.yaml").write_text("lr: {type: categorical, choices: [0.1, 0.01, 0.001]}\n"
+                                        "n_layers: {type: categorical, choices: [0, 1]}\n")
+    sweep_dir = tmp_path / "ray_results" / "grid"
+    quick = [a for a in QUICK if a not in ("--concurrency", "1")]
+    process = start(tmp_path, "run", *quick, "--concurrency", "2", "--search", "grid", "--space", "grid.yaml",
+                    "--name", "grid")
+    wait_until(lambda: len(study_states(sweep_dir, "grid")) >= 3, process, "a third trial handed out")
+    kill_group(process)  # mostly before Tune saved the third trial: resume closes it as lost
+    done = hpo(tmp_path, "resume", "grid")
+    assert done.returncode == 0, done.stdout + done.stderr
+    check_every_trial_once(tracking(tmp_path), sweep_dir, "grid", 6)
+    study = study_file.load("grid", sweep_dir / study_file.STUDY_FILE)
+    points = [(t.params["lr"], t.params["n_layers"]) for t in study.trials if t.state.name == "COMPLETE"]
+    assert sorted(points) == sorted((lr, n) for lr in (0.1, 0.01, 0.001) for n in (0, 1))
+
+
 def start_long(tmp_path, name):
     return start(tmp_path, "run", "binary", "--trials", str(TRIALS), "--max-epochs", "20", "--scheduler", "fifo",
                  "--name", name, log=f"{name}.log")

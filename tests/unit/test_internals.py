@@ -40,6 +40,24 @@ def test_a_running_trial_found_by_number_can_report_and_be_told_again():
     assert a_study.trials[0].state == TrialState.COMPLETE and a_study.trials[0].intermediate_values == {1: 0.5}
 
 
+def test_the_grid_point_of_a_trial_is_read_back_from_what_the_grid_sampler_records():
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    grid = {"lr": [0.1, 0.01], "n_layers": [0, 1, 2]}
+    a_study = optuna.create_study(sampler=optuna.samplers.GridSampler(grid, seed=0))
+    for _ in range(6):
+        trial = a_study.ask()
+        trial.suggest_categorical("n_layers", grid["n_layers"])
+        trial.suggest_categorical("lr", grid["lr"])
+    assert all(internals.grid_point_of(a_study.sampler, t) == t.params for t in a_study.trials)
+    assert sorted(tuple(sorted(t.params.items())) for t in a_study.trials) == sorted(
+        (("lr", lr), ("n_layers", n)) for lr in grid["lr"] for n in grid["n_layers"])
+    a_study.enqueue_trial({"lr": 0.1, "n_layers": 0})
+    a_study.ask()
+    assert internals.grid_point_of(a_study.sampler, a_study.trials[-1]) is None  # enqueued: no point of its own
+    again = optuna.create_study(sampler=optuna.samplers.GridSampler(grid, seed=0))  # a resume's sampler
+    assert internals.grid_point_of(again.sampler, a_study.trials[3]) == a_study.trials[3].params
+
+
 def saved_generator(folder, searcher):
     generator = SearchGenerator(searcher)
     generator.save_to_dir(str(folder), session_str="2026-12-01_00-00-00")

@@ -11,6 +11,8 @@ from optuna.trial import TrialState
 from pipelines.engine import study_file
 from pipelines.engine.searcher import OptunaStudySearcher, TrialFolderName, make_sampler, open_study
 from pipelines.registry import TASKS
+from search_spaces.grid import grid_values
+from search_spaces.yaml_space import load_space_file
 
 
 @pytest.fixture
@@ -99,6 +101,27 @@ def test_the_folder_of_a_trial_carries_its_optuna_number_from_its_seed():
     assert name(SimpleNamespace(trial_id="ab12", config={"seed": 107, "lr": 0.1})) == "trial-007_ab12"
     assert name(SimpleNamespace(trial_id="ab12", config={"lr": 0.1})) == "trial_ab12"  # no seed: Ray's id only
     assert len(pickle.dumps(name)) < 200
+
+
+def test_a_grid_point_a_crash_lost_runs_after_the_restore(tmp_path):
+    """A grid counts a failed point as visited: the point of a trial closed as lost is queued again."""
+    space = tmp_path / "grid.yaml"
+    space.write_text("lr: {type: categorical, choices: [0.1, 0.01]}\nn_layers: {type: categorical, choices: [0, 1]}\n")
+    overrides = load_space_file(str(space))
+    study = open_study("s", tmp_path / study_file.STUDY_FILE, make_sampler("grid", 0, 4, grid_values(overrides)), "min")
+    searcher = OptunaStudySearcher(study, TASKS["binary"].define_space, metric="val_loss", mode="min", seed=0,
+                                   overrides=overrides, grid=True)
+    point = lambda config: (config["lr"], config["n_layers"])  # noqa: E731
+    first = point(searcher.suggest("a"))
+    searcher.save(str(tmp_path / "searcher.json"))
+    saved = pickle.dumps(searcher)
+    lost = point(searcher.suggest("b"))  # handed out after the save: the crash loses it
+    restored = pickle.loads(saved)
+    restored.restore(str(tmp_path / "searcher.json"))
+    assert study.trials[1].state.name == "FAIL"
+    after = [point(restored.suggest(trial_id)) for trial_id in "cde"]
+    assert after[0] == lost  # queued again, then the two points the grid had left
+    assert sorted([first, *after]) == sorted((lr, n) for lr in (0.1, 0.01) for n in (0, 1))
 
 
 def test_a_restored_searcher_does_not_repeat_the_configs_of_trials_a_crash_lost(tmp_path):
