@@ -13,9 +13,9 @@ import math
 import optuna
 from optuna.trial import TrialState
 
+from pipelines.engine import study_file
 from pipelines.engine.internals import SEARCHER_STATE_PATTERN, read_searcher_state
 from pipelines.engine.searcher import STUDY_READY, make_sampler, open_study
-from pipelines.engine.study_file import STUDY_FILE
 from pipelines.errors import SpaceError
 from pipelines.tracking.runs import child_runs
 from search_spaces.given_configs import distributions_of
@@ -63,7 +63,7 @@ def rebuild_study(prepared, client, parent) -> int:
         number = run.data.tags.get("hpo.optuna_trial", "")
         if number.isdigit():
             runs[int(number)] = run
-    partial = prepared.sweep_dir / (STUDY_FILE + ".partial")
+    partial = prepared.sweep_dir / (study_file.STUDY_FILE + ".partial")
     partial.unlink(missing_ok=True)  # what a crash mid-rebuild left
     study = open_study(s.name, partial, make_sampler(s.search, s.seed, s.trials, prepared.grid),
                        prepared.objective.mode)
@@ -75,5 +75,5 @@ def rebuild_study(prepared, client, parent) -> int:
         run = runs.get(number)
         study.add_trial(trial_of(run, prepared, known) if run else optuna.trial.create_trial(state=TrialState.FAIL))
     study.set_user_attr(STUDY_READY, True)
-    partial.replace(prepared.sweep_dir / STUDY_FILE)  # every write above is on disk: the file is whole
+    partial.replace(prepared.sweep_dir / study_file.STUDY_FILE)  # every write above is on disk: the file is whole
     return len(runs)

@@ -29,7 +29,6 @@ from pipelines.engine.searcher import (
     search_note,
 )
 from pipelines.engine.settings import SweepSettings
-from pipelines.engine.study_file import STUDY_FILE
 from pipelines.engine.tuner import new_tuner
 from pipelines.errors import InputError
 from pipelines.reporting.live_view import LiveView
@@ -155,7 +154,7 @@ def start_study(prepared: PreparedSweep) -> optuna.Study:
     task's linear first trial. It is marked ready once they are all in, so a sweep killed while making it
     makes it again; trials a crash left RUNNING before Tune saved anything are closed as FAIL."""
     s = prepared.settings
-    storage = prepared.sweep_dir / STUDY_FILE
+    storage = prepared.sweep_dir / study_file.STUDY_FILE
     sampler = make_sampler(s.search, s.seed, s.trials, prepared.grid)
     study = open_study(s.name, storage, sampler, prepared.objective.mode)
     if study.user_attrs.get(STUDY_READY):

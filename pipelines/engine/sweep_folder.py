@@ -26,7 +26,6 @@ from pipelines.engine.internals import (
 from pipelines.errors import UsageError
 
 CONFIG_FILE = "sweep_config.yaml"
-STUDY_FILE = study_file.STUDY_FILE
 LOCK_FILE = "sweep.lock"
 REQUIRED_SETTINGS = {"task": str, "name": str, "trials": int, "seed": int}
 
@@ -128,10 +127,11 @@ def read_saved(sweep_dir: Path) -> SavedSweep:
             except Exception as exc:  # cloudpickle raises whatever the damaged bytes lead it to
                 raise damaged(found[-1], f"not Tune's saved search state: {type(exc).__name__}",
                               "put back a copy of it.") from None
-    has_study = study_is_usable(sweep_dir / STUDY_FILE, config["name"], searcher_state)
+    journal = sweep_dir / study_file.STUDY_FILE
+    has_study = study_is_usable(journal, config["name"], searcher_state)
     if started and not has_study and config.get("search") == "grid":
-        raise damaged(sweep_dir / STUDY_FILE, "missing, and a grid sweep's study alone records which grid points "
-                      "ran", "put back a copy of it, or start the grid again under a new --name.")
+        raise damaged(journal, "missing, and a grid sweep's study alone records which grid points ran",
+                      "put back a copy of it, or start the grid again under a new --name.")
     return SavedSweep(sweep_dir, config, started, has_study)
 
 
