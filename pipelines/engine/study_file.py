@@ -37,21 +37,27 @@ def load(name: str, path: Path) -> optuna.Study:
     return optuna.load_study(study_name=name, storage=storage(path))
 
 
-def torn_tail(path: Path) -> int:
-    """How many bytes follow the file's last whole line: a record a killed writer left half-written.
-    DamagedStudy where every line is not a record of Optuna's."""
-    content = path.read_bytes()
-    whole, _, tail = content.rpartition(b"\n")
+def torn_tail(content: bytes) -> int:
+    """How many bytes follow the journal's last whole line: a record a killed writer left half-written.
+    DamagedStudy where they are not the start of a record."""
+    tail = content.rpartition(b"\n")[2]
     if tail and not (tail.startswith(RECORD_START) or RECORD_START.startswith(tail)):
         raise DamagedStudy("its last line is not a record of Optuna's journal")
-    for number, line in enumerate(whole.split(b"\n") if whole else (), start=1):
+    return len(tail)
+
+
+def check_records(path: Path) -> None:
+    """DamagedStudy where a whole line of the journal is not a record of Optuna's, or its end is not a torn one.
+    (Optuna's replay skips a bad last line in silence, and fails only once a line follows it.)"""
+    content = path.read_bytes()
+    whole = content[:len(content) - torn_tail(content)]
+    for number, line in enumerate(whole.splitlines(), start=1):
         try:
             record = json.loads(line)
         except ValueError:
             record = None
         if not isinstance(record, dict) or "op_code" not in record:
             raise DamagedStudy(f"line {number} is not a record of Optuna's journal")
-    return len(tail)
 
 
 def holds_study(path: Path, name: str, saved_numbers: dict | None = None) -> bool:
@@ -60,7 +66,7 @@ def holds_study(path: Path, name: str, saved_numbers: dict | None = None) -> boo
     finished where the state holds it finished: a journal cut short lost them. DamagedStudy otherwise."""
     if not path.exists():
         return False
-    torn_tail(path)
+    check_records(path)
     try:
         # Read only: the backend makes a file only where there is none, and replaying writes nothing.
         found = JournalStorage(JournalFileBackend(str(path)))
@@ -84,7 +90,7 @@ def mend(path: Path) -> None:
     """Cut a torn last line and remove a lock left by a killed writer. Only for a process that holds the
     sweep's folder (no other writes the study), after holds_study found the file sound."""
     if path.exists():
-        tail = torn_tail(path)
+        tail = torn_tail(path.read_bytes())
         if tail:
             with open(path, "r+b") as journal:
                 journal.truncate(path.stat().st_size - tail)
