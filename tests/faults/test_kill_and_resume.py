@@ -1,5 +1,6 @@
 """A sweep killed with kill -9 at any moment, or stopped with Ctrl-C once or twice, is continued by
 `hpo resume`: every trial done exactly once in MLflow and in the Optuna study, nothing left RUNNING."""
+import json
 import os
 import signal
 import time
@@ -37,9 +38,20 @@ MOMENTS = {
     # The header is out: study and parent run made, Tune has saved nothing yet.
     "before_tune_saved": lambda folder, name: "  mlflow " in log_of(folder),
     "mid_sweep": lambda folder, name: study_states(folder / "ray_results" / name, name).count("COMPLETE") >= 2,
-    # Every trial done: the final model is being chosen and logged.
-    "final_model": lambda folder, name: study_states(folder / "ray_results" / name, name).count("COMPLETE") >= BUDGET,
+    # Every trial done and saved by Tune (its save at the end of the trials): the final model is being chosen
+    # and logged. (The study alone says a trial is done up to 10 s before Tune saves it.)
+    "final_model": lambda folder, name: tune_saved_done(folder / "ray_results" / name) >= BUDGET,
 }
+
+
+def tune_saved_done(sweep_dir) -> int:
+    """How many trials Tune's latest saved experiment state holds as terminated."""
+    saved = sorted(sweep_dir.glob("experiment_state-*.json"))
+    try:
+        trials = json.loads(saved[-1].read_text())["trial_data"] if saved else []
+        return sum(json.loads(trial)["status"] == "TERMINATED" for trial, _ in trials)
+    except (OSError, ValueError, KeyError):  # mid-write
+        return 0
 
 
 @pytest.mark.parametrize("moment", [*MOMENTS, "during_resume"])
