@@ -68,8 +68,7 @@ def holds_study(path: Path, name: str, saved_numbers: dict | None = None) -> boo
         return False
     check_records(path)
     try:
-        # Read only: the backend makes a file only where there is none, and replaying writes nothing.
-        found = JournalStorage(JournalFileBackend(str(path)))
+        found = storage(path)  # reads only: the file exists, and replaying writes nothing
         study_id = found.get_study_id_from_name(name)
     except KeyError:
         return False

@@ -9,6 +9,7 @@ import pytest
 from mlflow.tracking import MlflowClient
 
 from pipelines.engine import study_file
+from pipelines.engine.internals import EXPERIMENT_STATE_PATTERN
 from tests.faults.sweeps import (
     QUICK,
     check_every_trial_once,
@@ -46,7 +47,7 @@ MOMENTS = {
 
 def tune_saved_done(sweep_dir) -> int:
     """How many trials Tune's latest saved experiment state holds as terminated."""
-    saved = sorted(sweep_dir.glob("experiment_state-*.json"))
+    saved = sorted(sweep_dir.glob(EXPERIMENT_STATE_PATTERN))
     try:
         trials = json.loads(saved[-1].read_text())["trial_data"] if saved else []
         return sum(json.loads(trial)["status"] == "TERMINATED" for trial, _ in trials)
