@@ -40,6 +40,7 @@ class SweepOutcome:
     seconds: float = 0.0
     interrupted: bool = False                          # ended by Ctrl-C; `hpo resume` continues it
     without_weights: list = field(default_factory=list)  # trials whose checkpoint was deleted: no candidates
+    unsaved: list[TrialRecord] = field(default_factory=list)  # ended after Tune's last save before a crash
 
 
 def collect_trials(results, number_of, metric_names, objective: Objective = Objective()) -> list[TrialRecord]:

@@ -11,6 +11,7 @@ from pathlib import Path
 
 from pipelines.engine import study_file, sweep_folder
 from pipelines.engine.internals import saved_search_state, set_saved_trial_budget
+from pipelines.engine.outcomes import trial_label
 from pipelines.engine.prepare import prepare
 from pipelines.engine.ray_session import configure_environment, session
 from pipelines.engine.results import SweepOutcome
@@ -19,6 +20,7 @@ from pipelines.engine.settings import SweepSettings, check_name
 from pipelines.engine.study_rebuild import rebuild_study
 from pipelines.engine.sweep import callbacks_for, drive, execute, save_settings, searcher_for
 from pipelines.engine.tuner import restore_tuner
+from pipelines.engine.unsaved_trials import close_and_record, unsaved_trials
 from pipelines.errors import UsageError
 from pipelines.reporting.live_view import LiveView
 from pipelines.tracking import store
@@ -134,17 +136,24 @@ def resume_held(saved: sweep_folder.SavedSweep, settings: SweepSettings, trials:
         echo("  Tune had saved no trial yet: the sweep starts now, with its saved settings")
         return execute(prepared, concurrency, echo, client, parent)
 
-    # The trial budget goes into Tune's saved search state whatever it held (a state saved just as the
-    # sweep began counts only the trials made by then).
-    raise_budget(sweep_dir, s.trials)
     study = open_study(name, sweep_dir / study_file.STUDY_FILE,
                        make_sampler(s.search, s.seed, s.trials, prepared.grid), prepared.objective.mode)
+    unsaved = unsaved_trials(study, saved.known_numbers)
+    # The trial budget goes into Tune's saved search state whatever it held (a state saved just as the
+    # sweep began counts only the trials made by then), less the trials that ended after its last save.
+    raise_budget(sweep_dir, s.trials - len(unsaved))
+    kept = close_and_record(client, parent.info.experiment_id, parent.info.run_id, unsaved,
+                            prepared.registered.task.metrics, prepared.objective)
+    if kept:
+        echo("  ended after Tune last saved the sweep, kept from the study and not run again (their models are "
+             "not candidates for the final model): " + ", ".join(trial_label(r.number, r.trial_id) for r in kept))
     searcher = searcher_for(prepared, study)
     callbacks = callbacks_for(prepared, searcher, client, parent.info.experiment_id, parent.info.run_id)
     tuner, searcher, callbacks = restore_tuner(prepared, searcher, concurrency, callbacks)
     for callback in callbacks:
         if isinstance(callback, LiveView):
             callback.time_budget = None  # Tune restores what was left of it; the rate of this run says the rest
+            callback.count_done_before(kept)
     outcome = SweepOutcome(name, prepared.registered.task.name, sweep_dir, s.tracking_uri, parent.info.run_id,
-                           parent.info.experiment_id, objective=prepared.objective)
+                           parent.info.experiment_id, objective=prepared.objective, unsaved=kept)
     return drive(tuner, searcher, client, outcome, prepared)

@@ -30,6 +30,7 @@ OUTSIDE_JOINT = {"gp": "conditional params, such as per-layer widths, sampled at
                  "cmaes": "categorical and conditional params sampled at random",
                  "qmc": "categorical and conditional params sampled at random"}
 STUDY_READY = "hpo.ready"   # a study's user attribute: what it starts from is all in (sweep.start_study)
+LOST_ATTR = "hpo.lost"      # a trial's user attribute: closed by a resume as lost before it ran (close_lost)
 
 
 def startup_trials(trials: int) -> int:
@@ -49,6 +50,7 @@ def close_lost(study: optuna.Study, frozen) -> None:
     """Close as FAIL a trial that a crash lost before Tune saved it, and queue its config again where the
     study gave it on purpose (an enqueued config, the first trial, a grid point): else it never runs,
     since a grid counts a failed point as visited."""
+    optuna_trial_of(study, frozen).set_user_attr(LOST_ATTR, True)
     study.tell(frozen.number, state=TrialState.FAIL)
     again = frozen.system_attrs.get("fixed_params") or grid_point_of(study.sampler, frozen)
     if again:

@@ -15,7 +15,7 @@ from optuna.trial import TrialState
 
 from pipelines.engine import study_file
 from pipelines.engine.internals import SEARCHER_STATE_PATTERN, read_searcher_state
-from pipelines.engine.searcher import STUDY_READY, make_sampler, open_study
+from pipelines.engine.searcher import LOST_ATTR, STUDY_READY, make_sampler, open_study
 from pipelines.errors import SpaceError
 from pipelines.tracking.runs import child_runs
 from search_spaces.given_configs import distributions_of
@@ -47,12 +47,17 @@ def trial_of(run, prepared, known: set):
         return optuna.trial.create_trial(params={k: values[k] for k in distributions}, distributions=distributions,
                                          state=TrialState.RUNNING)
     if distributions is None or status not in ("completed", "early_stopped") or not math.isfinite(best):
-        return optuna.trial.create_trial(state=TrialState.FAIL)
+        return failed(lost=run.data.tags.get("hpo.error", "").startswith("lost"))
     params = {k: values[k] for k in distributions}
     if status == "completed":
         return optuna.trial.create_trial(params=params, distributions=distributions, value=best)
     return optuna.trial.create_trial(params=params, distributions=distributions, state=TrialState.PRUNED,
                                      intermediate_values={int(run.data.metrics.get("best_epoch", 0)): best})
+
+
+def failed(lost: bool):
+    """A failed trial; `lost`: one that never ran to an end (a crash lost it before Tune saved it)."""
+    return optuna.trial.create_trial(state=TrialState.FAIL, user_attrs={LOST_ATTR: True} if lost else {})
 
 
 def rebuild_study(prepared, client, parent) -> int:
@@ -70,10 +75,10 @@ def rebuild_study(prepared, client, parent) -> int:
     known = set(check_space(prepared.registered.define_space).params)
     # Every number Tune gave out, also to trials that have no run yet (pending when the sweep stopped).
     saved = sorted(prepared.sweep_dir.glob(SEARCHER_STATE_PATTERN))
-    given = read_searcher_state(saved[-1])["numbers"].values() if saved else ()
+    given = set(read_searcher_state(saved[-1])["numbers"].values()) if saved else set()
     for number in range(max([*runs, *given], default=-1) + 1):  # in order: each trial its own number again
         run = runs.get(number)
-        study.add_trial(trial_of(run, prepared, known) if run else optuna.trial.create_trial(state=TrialState.FAIL))
+        study.add_trial(trial_of(run, prepared, known) if run else failed(lost=number not in given))
     study.set_user_attr(STUDY_READY, True)
     partial.replace(prepared.sweep_dir / study_file.STUDY_FILE)  # every write above is on disk: the file is whole
     return len(runs)

@@ -207,7 +207,7 @@ def drive(tuner, searcher, client, outcome: SweepOutcome, prepared: PreparedSwee
             interrupted = interrupts.guard.pressed()
         outcome.seconds = time.monotonic() - started
         outcome.trials = collect_trials(results, searcher.number_of, prepared.registered.task.metrics,
-                                        prepared.objective)
+                                        prepared.objective) + outcome.unsaved
         if interrupted:
             outcome.interrupted = True
             # Trials the searcher still holds were cut short: `hpo resume` continues them.

@@ -92,6 +92,7 @@ class SavedSweep:
     config: dict          # sweep_config.yaml
     started: bool         # Tune saved its trials at least once: the Tuner is restored, not built anew
     has_study: bool       # optuna.journal holds the sweep's study
+    known_numbers: frozenset = frozenset()  # the Optuna number of each trial Tune's saved state gave out
 
 
 def damaged(path: Path, why: str, what_to_do: str) -> UsageError:
@@ -132,7 +133,8 @@ def read_saved(sweep_dir: Path) -> SavedSweep:
     if started and not has_study and config.get("search") == "grid":
         raise damaged(journal, "missing, and a grid sweep's study alone records which grid points ran",
                       "put back a copy of it, or start the grid again under a new --name.")
-    return SavedSweep(sweep_dir, config, started, has_study)
+    numbers = frozenset(searcher_state["numbers"].values()) if searcher_state else frozenset()
+    return SavedSweep(sweep_dir, config, started, has_study, numbers)
 
 
 

@@ -54,6 +54,15 @@ class LiveView(Callback):
         self.done_before = len(self.outcomes)
         self.looked_back = False
 
+    def count_done_before(self, records) -> None:
+        """Count trials that ended before a resume though Tune does not know them (pipelines.engine.unsaved_trials)."""
+        for record in records:
+            self.done_before += record.trial_id not in self.outcomes
+            self.outcomes[record.trial_id] = record.status
+            # Named by its label: the searcher, which names the others, does not know it.
+            self.consider_best(trial_label(record.number, record.trial_id),
+                               {self.objective.best: record.best, **{f"best_{k}": v for k, v in record.metrics.items()}})
+
     def on_trial_start(self, iteration, trials, trial, **info):
         self.outcomes.pop(trial.trial_id, None)  # retried after an error: not done after all
         restored = int((trial.last_result or {}).get("epoch", 0) or 0)  # a trial resumed from its checkpoint

@@ -9,7 +9,7 @@ import pytest
 from mlflow.tracking import MlflowClient
 
 from pipelines.engine import study_file
-from pipelines.engine.internals import EXPERIMENT_STATE_PATTERN
+from pipelines.engine.internals import EXPERIMENT_STATE_PATTERN, SEARCH_STATE_PATTERN, SEARCHER_STATE_PATTERN
 from tests.faults.sweeps import (
     QUICK,
     check_every_trial_once,
@@ -72,6 +72,53 @@ def test_kill_9_at_any_moment_then_resume_runs_exactly_the_budget(tmp_path, mome
     done = hpo(tmp_path, "resume", name)
     assert done.returncode == 0, done.stdout + done.stderr
     assert "Traceback" not in done.stdout + done.stderr
+    check_every_trial_once(tracking(tmp_path), sweep_dir, name, BUDGET)
+
+
+TUNE_STATE = (EXPERIMENT_STATE_PATTERN, SEARCH_STATE_PATTERN, SEARCHER_STATE_PATTERN)
+
+
+def snapshot_of_tune_state(sweep_dir, process, snapshot: dict) -> bool:
+    """Tune's saved files, read with the sweep paused, where they are one save that holds one trial."""
+    os.kill(process.pid, signal.SIGSTOP)
+    try:
+        files = {path: path.read_bytes() for pattern in TUNE_STATE for path in sweep_dir.glob(pattern)}
+        experiment = next(json.loads(v) for k, v in files.items() if k.match(EXPERIMENT_STATE_PATTERN))
+        numbers = next(json.loads(v)["numbers"] for k, v in files.items() if k.match(SEARCHER_STATE_PATTERN))
+    except (StopIteration, ValueError, KeyError):  # not saved yet, or mid-write
+        return False
+    finally:
+        os.kill(process.pid, signal.SIGCONT)
+    trial_ids = {json.loads(trial)["trial_id"] for trial, _ in experiment["trial_data"]}
+    if len(files) != len(TUNE_STATE) or len(numbers) != 1 or trial_ids != set(numbers):
+        return False
+    snapshot.update(files)
+    return True
+
+
+def test_kill_9_after_trials_ended_that_tune_had_not_saved_then_resume_keeps_them(tmp_path):
+    """Tune saves a sweep at trial checkpoints and at most every 10 s: trials that end between two saves are
+    known to the study and MLflow only when a crash comes. Here the kill comes three trials on from Tune's save
+    of the first, and Tune's files are put back as that save left them (what a crash leaves where Tune saved
+    nothing since): the resume keeps the later trials, runs only what is left of the budget, and each trial is
+    once in MLflow and in the study."""
+    name = "unsaved"
+    sweep_dir = tmp_path / "ray_results" / name
+    process = start(tmp_path, "run", *QUICK, "--trials", str(BUDGET), "--name", name)
+    snapshot: dict = {}
+    wait_until(lambda: snapshot_of_tune_state(sweep_dir, process, snapshot), process, "Tune's save of one trial")
+    wait_until(lambda: study_states(sweep_dir, name).count("COMPLETE") >= 3, process, "three trials ended")
+    kill_group(process)
+    for path in (p for pattern in TUNE_STATE for p in sweep_dir.glob(pattern)):
+        path.unlink()
+    for path, content in snapshot.items():
+        path.write_bytes(content)
+    done = hpo(tmp_path, "resume", name)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "kept from the study and not run again" in done.stdout and \
+        "final model): trial-001, trial-002" in done.stdout, done.stdout
+    assert f"trials {BUDGET}/{BUDGET} done" in done.stderr, done.stderr
+    assert f"{BUDGET} trials in" in done.stdout, done.stdout
     check_every_trial_once(tracking(tmp_path), sweep_dir, name, BUDGET)
 
 

@@ -4,6 +4,7 @@ import time
 from dataclasses import replace
 from types import SimpleNamespace
 
+from pipelines.engine.results import TrialRecord
 from pipelines.reporting.live_view import LiveView, duration
 
 
@@ -106,6 +107,18 @@ def test_a_resumed_sweep_counts_the_trials_it_finished_before_and_its_best():
     live.on_trial_complete(0, earlier + running, running[0])
     live.on_step_end(1, earlier + running)
     assert "trials 5/6 done" in live.line() and live.time_left(5.0) == 5.0  # this run's rate: one in 5 s
+
+
+def test_trials_kept_from_the_study_after_a_crash_count_as_done_before():
+    live = view(total=4)
+    kept = [TrialRecord(7, "x1", "completed", None, 9, 0.2, {"val_acc": 0.97}, {}),
+            TrialRecord(8, "x2", "early_stopped", None, 3, 0.4, {}, {})]
+    live.count_done_before(kept)
+    live.count_done_before(kept)  # a second resume meets them again
+    live.on_step_end(0, [trial("a", "TERMINATED"), trial("b")])
+    assert "trials 3/4 done (2 completed, 1 stopped early, 0 failed), 1 running" in live.line()
+    assert "best val_loss 0.2 (trial-007, val_acc 0.97)" in live.line()
+    assert live.done_before == 3
 
 
 def test_durations_read_like_a_clock():
