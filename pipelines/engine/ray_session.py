@@ -22,6 +22,8 @@ def configure_environment() -> None:
     # Tune's CSV/JSON/TensorBoard files per result: MLflow has the same numbers, these only cost I/O.
     os.environ.setdefault("TUNE_DISABLE_AUTO_CALLBACK_LOGGERS", "1")
     os.environ.setdefault("MLFLOW_DISABLE_TELEMETRY", "true")  # it wraps every MLflow client call
+    # On a tracking server MLflow prints two links for every run it ends; the summary names the sweep's.
+    os.environ.setdefault("MLFLOW_SUPPRESS_PRINTING_URL_TO_STDOUT", "true")
 
 
 @dataclass(frozen=True)

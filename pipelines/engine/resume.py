@@ -118,6 +118,7 @@ def resume_held(saved: sweep_folder.SavedSweep, settings: SweepSettings, trials:
         echo(f"sweep {name} is complete: its {settings.trials} trials ran, nothing was changed; to run more, "
              f"give --trials N above {settings.trials}")
         return None
+    sweep_folder.name_holder(sweep_dir)  # from here on it writes: a refusal above left the lock file as it was
     capacity = session.start(s)
     study_file.mend(sweep_dir / study_file.STUDY_FILE)  # what a writer killed mid-write left
     if saved.started and not saved.has_study:

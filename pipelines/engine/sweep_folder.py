@@ -40,10 +40,12 @@ def claim(sweep_dir: Path) -> None:
         raise UsageError(f"A sweep named {sweep_dir.name!r} already exists in '{sweep_dir.parent}'; continue it "
                          f"with 'hpo resume {sweep_dir.name}' or choose another --name.") from None
     hold(sweep_dir)
+    name_holder(sweep_dir)
 
 
 def hold(sweep_dir: Path) -> None:
-    """Take the sweep's lock for the life of this process; UsageError while another process holds it."""
+    """Take the sweep's lock for the life of this process; UsageError while another process holds it.
+    The file still names its last holder (name_holder): a resume that refuses leaves it as it was."""
     handle = open(sweep_dir / LOCK_FILE, "a+")
     try:
         fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
@@ -53,11 +55,16 @@ def hold(sweep_dir: Path) -> None:
         handle.close()
         raise UsageError(f"The sweep {sweep_dir.name!r} is running in {holder} (it holds '{sweep_dir / LOCK_FILE}'); "
                          "wait for it to end, or stop it, before resuming it.") from None
-    handle.seek(0)
-    handle.truncate()
-    handle.write(f"process {os.getpid()}\n")
-    handle.flush()
     _held.append(handle)
+
+
+def name_holder(sweep_dir: Path) -> None:
+    """Write this process into the lock it holds, for a second process's refusal to name."""
+    for handle in (h for h in _held if Path(h.name).parent == sweep_dir):
+        handle.seek(0)
+        handle.truncate()
+        handle.write(f"process {os.getpid()}\n")
+        handle.flush()
 
 
 def release(sweep_dir: Path) -> None:

@@ -1,6 +1,7 @@
 """A sweep's folder (pipelines/engine/sweep_folder.py), without Ray: claimed once, locked while held, its
 settings written whole, and each saved file checked before a resume touches anything."""
 import json
+import os
 import subprocess
 import sys
 
@@ -27,6 +28,16 @@ def test_a_name_is_claimed_once_and_its_lock_refuses_a_second_holder(claimed):
         sweep_folder.hold(claimed)  # flock: a second open of the file conflicts, in this process too
     sweep_folder.release(claimed)
     sweep_folder.hold(claimed)      # released: it can be taken again
+
+
+def test_a_holder_names_itself_in_the_lock_only_when_told(claimed):
+    lock = claimed / sweep_folder.LOCK_FILE
+    sweep_folder.release(claimed)
+    lock.write_text("process 1\n")  # the sweep that crashed
+    sweep_folder.hold(claimed)       # a resume that may still refuse: the file as it was
+    assert lock.read_text() == "process 1\n"
+    sweep_folder.name_holder(claimed)
+    assert lock.read_text() == f"process {os.getpid()}\n"
 
 
 def test_settings_are_written_whole_and_read_back(claimed):
