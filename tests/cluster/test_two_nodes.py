@@ -1,7 +1,9 @@
-"""`hpo run --address` on a real two-node Ray cluster: trials run on both nodes, and a sweep whose worker
-node is killed mid-sweep retries that node's trial on the head and completes with every trial."""
+"""`hpo run --address` on a real two-node Ray cluster: trials run on both nodes, a user's task file that only
+the driver has travels to both, and a sweep whose worker node is killed mid-sweep retries that node's trial
+on the head and completes with every trial."""
 from __future__ import annotations
 
+import shutil
 import subprocess
 import sys
 import time
@@ -14,6 +16,7 @@ from tests.cluster.gates import markers
 
 DRIVER = str(ROOT / "tests" / "cluster" / "driver.py")
 SWEEP_SECONDS = 400
+HPO = str(Path(sys.executable).parent / "hpo")
 
 
 def sweep_command(cluster, folder: Path, gate: Path, together: int, name: str, *flags: str) -> list[str]:
@@ -22,9 +25,9 @@ def sweep_command(cluster, folder: Path, gate: Path, together: int, name: str, *
             "--tracking-uri", f"sqlite:///{folder / 'mlflow.db'}", "--storage", str(folder / "ray_results"), *flags]
 
 
-def trial_runs(folder: Path, name: str):
+def trial_runs(folder: Path, name: str, experiment: str = "binary"):
     client = MlflowClient(f"sqlite:///{folder / 'mlflow.db'}")
-    experiment = client.get_experiment_by_name("binary")
+    experiment = client.get_experiment_by_name(experiment)
     return client.search_runs([experiment.experiment_id],
                               filter_string=f"tags.`hpo.sweep` = '{name}' AND tags.`hpo.role` = 'trial'")
 
@@ -43,6 +46,23 @@ def test_trials_run_on_both_nodes(two_nodes, tmp_path):
     assert {r.data.tags["hpo.device"] for r in runs} == {"cpu"}
     assert len({r.data.tags["ray.node_id"] for r in runs}) == 2
     assert {r.data.tags["ray.node_id"] for r in runs} == {node for node, _ in markers(gate)}
+
+
+def test_a_task_file_outside_the_checkout_runs_on_both_nodes(two_nodes, tmp_path):
+    """The file is on no node's import path: its trials run on the worker node because the task travels with
+    them, by value."""
+    mine = tmp_path / "mine"
+    mine.mkdir()
+    shutil.copy(ROOT / "examples" / "signal_shapes.py", mine / "signal_shapes.py")
+    done = subprocess.run([HPO, "run", "signal_shapes.py", "--address", two_nodes.address, "--trials", "4",
+                           "--max-epochs", "3", "--cv", "0", "--scheduler", "fifo", "--concurrency", "2",
+                           "--name", "own", "--tracking-uri", f"sqlite:///{tmp_path / 'mlflow.db'}"],
+                          cwd=mine, env=two_nodes.env, capture_output=True, text=True, timeout=SWEEP_SECONDS)
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert "trials 4/4 done (4 completed" in done.stderr, done.stderr[-3000:]
+    runs = trial_runs(tmp_path, "own", "signal_shapes")
+    assert len(runs) == 4 and {r.data.tags["hpo.status"] for r in runs} == {"completed"}
+    assert len({r.data.tags["ray.node_id"] for r in runs}) == 2  # two at a time, one CPU a node: both nodes
 
 
 def test_a_sweep_survives_its_worker_node_dying(two_nodes, tmp_path):
