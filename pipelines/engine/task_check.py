@@ -117,7 +117,7 @@ def check_task(reference: str, data: str | None = None, target: str | None = Non
                 raise RuntimeError("predict(example()) must return a DataFrame with a 'prediction' column")
         return f"{len(predictions)} predictions of its example, the same after pickling"
 
-    steps = [("the search space and its default config", space), ("load_data (the default data)", load),
+    steps = [("the search space and its default config", space), ("load_data (--data)" if data else "load_data (the default data)", load),
              ("build_model of the default config", build), ("a one-epoch trial and its report", trial),
              ("the restore from its checkpoint", restore), ("evaluate on the test split", evaluate),
              ("the predictor (serving)", predictor)]
