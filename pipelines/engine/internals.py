@@ -59,6 +59,14 @@ def read_search_state(path: Path) -> dict:
     return state
 
 
+def saved_trial_count(path: Path) -> int:
+    """How many trials Tune's saved search state had made (SearchGenerator's `counter`)."""
+    counter = read_search_state(path).get("counter")
+    if not isinstance(counter, int):
+        raise ValueError(f"{path.name} holds no count of the trials made")
+    return counter
+
+
 def read_searcher_state(path: Path) -> dict:
     """The searcher's saved state: Tune names the file, OptunaStudySearcher.save writes it (JSON: the Optuna
     number of every trial Tune knows, and of those running)."""

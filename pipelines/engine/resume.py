@@ -10,7 +10,7 @@ import dataclasses
 from pathlib import Path
 
 from pipelines.engine import study_file, sweep_folder
-from pipelines.engine.internals import saved_search_state, set_saved_trial_budget
+from pipelines.engine.internals import saved_search_state, saved_trial_count, set_saved_trial_budget
 from pipelines.engine.outcomes import trial_label
 from pipelines.engine.prepare import prepare
 from pipelines.engine.ray_session import configure_environment, session
@@ -20,7 +20,7 @@ from pipelines.engine.settings import SweepSettings, check_name
 from pipelines.engine.study_rebuild import rebuild_study
 from pipelines.engine.sweep import callbacks_for, drive, execute, save_settings, searcher_for
 from pipelines.engine.tuner import restore_tuner
-from pipelines.engine.unsaved_trials import close_and_record, unsaved_trials
+from pipelines.engine.unsaved_trials import close_and_record, trial_runs_by_number, unsaved_trials
 from pipelines.errors import UsageError
 from pipelines.reporting.live_view import LiveView
 from pipelines.tracking import store
@@ -66,12 +66,15 @@ def same_store(one: str, other: str | None) -> bool:
     return one == other
 
 
-def raise_budget(sweep_dir: Path, trials: int) -> None:
-    """Set a saved sweep's trial budget to `trials`: the study simply goes on."""
+def raise_budget(sweep_dir: Path, trials: int, given_out: int) -> None:
+    """Set a saved sweep's trial budget so that Tune makes `trials` in all: the study simply goes on.
+    `given_out`: how many trials the searcher's saved state knows. Tune's own count of the trials it made
+    may be older (a kill between the writes of one save): it makes only what is left."""
     path = saved_search_state(sweep_dir)
     if path is None:
         raise UsageError(f"The sweep in '{sweep_dir}' has no saved search state to continue.")
-    set_saved_trial_budget(path, trials)
+    made = saved_trial_count(path)
+    set_saved_trial_budget(path, max(made, made + trials - given_out))
 
 
 def resume_sweep(name: str, storage: str | None, tracking_uri: str | None, trials: int | None = None,
@@ -139,12 +142,12 @@ def resume_held(saved: sweep_folder.SavedSweep, settings: SweepSettings, trials:
 
     study = open_study(name, sweep_dir / study_file.STUDY_FILE,
                        make_sampler(s.search, s.seed, s.trials, prepared.grid), prepared.objective.mode)
-    unsaved = unsaved_trials(study, saved.known_numbers)
+    runs = trial_runs_by_number(client, parent.info.experiment_id, parent.info.run_id)
+    unsaved = unsaved_trials(study, saved.known_numbers, runs)
     # The trial budget goes into Tune's saved search state whatever it held (a state saved just as the
     # sweep began counts only the trials made by then), less the trials that ended after its last save.
-    raise_budget(sweep_dir, s.trials - len(unsaved))
-    kept = close_and_record(client, parent.info.experiment_id, parent.info.run_id, unsaved,
-                            prepared.registered.task.metrics, prepared.objective)
+    raise_budget(sweep_dir, s.trials - len(unsaved), given_out=len(saved.known_numbers))
+    kept = close_and_record(client, unsaved, runs, prepared.registered.task.metrics, prepared.objective)
     if kept:
         echo("  ended after Tune last saved the sweep, kept from the study and not run again (their models are "
              "not candidates for the final model): " + ", ".join(trial_label(r.number, r.trial_id) for r in kept))

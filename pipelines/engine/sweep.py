@@ -207,7 +207,9 @@ def drive(tuner, searcher, client, outcome: SweepOutcome, prepared: PreparedSwee
             interrupted = interrupts.guard.pressed()
         outcome.seconds = time.monotonic() - started
         outcome.trials = collect_trials(results, searcher.number_of, prepared.registered.task.metrics,
-                                        prepared.objective) + outcome.unsaved
+                                        prepared.objective)
+        # Tune knows a kept trial after all where a kill came between the writes of its last save.
+        outcome.trials += [t for t in outcome.unsaved if t.trial_id not in {r.trial_id for r in outcome.trials}]
         if interrupted:
             outcome.interrupted = True
             # Trials the searcher still holds were cut short: `hpo resume` continues them.

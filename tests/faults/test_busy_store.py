@@ -4,7 +4,7 @@ and its state saved, and `hpo resume` completes it once the store answers."""
 import sqlite3
 import time
 
-from tests.faults.sweeps import QUICK, check_every_trial_once, hpo, start, study_states, wait_until
+from tests.faults.sweeps import QUICK, check_every_trial_once, hpo, kill_group, start, study_states, wait_until
 from tests.integration.test_serving import free_port, start_ui, stop_ui
 
 BUDGET = 4
@@ -48,6 +48,7 @@ def test_a_store_locked_past_the_patience_stops_the_sweep_for_a_resume(tmp_path)
 def test_a_tracking_server_that_restarts_mid_sweep_is_waited_out(tmp_path):
     store, port, trials = f"sqlite:///{tmp_path / 'mlflow.db'}", free_port(), 10
     server = start_ui(store, port)  # the sweep's tracking server: `hpo ui` over the SQLite store
+    process = None
     try:
         process = start(tmp_path, "run", *QUICK, "--trials", str(trials), "--name", "restart",
                         "--tracking-uri", f"http://127.0.0.1:{port}")
@@ -59,6 +60,8 @@ def test_a_tracking_server_that_restarts_mid_sweep_is_waited_out(tmp_path):
         server = start_ui(store, port)
         status, log = process.wait(timeout=400), (tmp_path / "run.log").read_text()
     finally:
+        if process is not None and process.poll() is None:  # the test failed mid-sweep
+            kill_group(process)
         stop_ui(server)
     assert status == 0 and "Traceback" not in log, log
     assert ended < trials, "the server went down after the trials: not mid-sweep"

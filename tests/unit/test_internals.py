@@ -94,12 +94,26 @@ def test_the_saved_experiment_of_a_moved_sweep_makes_its_new_trials_where_the_sw
 
 def test_raising_a_budget_needs_a_saved_search_state(tmp_path):
     with pytest.raises(UsageError, match="no saved search state"):
-        raise_budget(tmp_path, 12)
+        raise_budget(tmp_path, 12, 0)
     saved_generator(tmp_path, searcher_of(study()))
-    raise_budget(tmp_path, 30)
+    assert internals.saved_trial_count(internals.saved_search_state(tmp_path)) == 0
+    raise_budget(tmp_path, 30, 0)
     restored = SearchGenerator(searcher_of(study()))
     restored.restore_from_dir(str(tmp_path))
     assert restored.total_samples == 30
+
+
+def test_a_budget_counts_the_trials_the_searcher_gave_out_after_tune_counted(tmp_path):
+    """Killed between the writes of one save, the searcher's state knows two trials that Tune's count (0 made)
+    lacks; they are among the trials Tune restores: it makes only the rest of a budget of 5."""
+    saved_generator(tmp_path, searcher_of(study()))
+    raise_budget(tmp_path, 5, 2)
+    restored = SearchGenerator(searcher_of(study()))
+    restored.restore_from_dir(str(tmp_path))
+    assert restored.total_samples == 3
+    raise_budget(tmp_path, 1, 4)  # never below what Tune made
+    restored.restore_from_dir(str(tmp_path))
+    assert restored.total_samples == 0
 
 
 def test_the_searcher_state_tune_saves_beside_the_search_state_is_ours_and_readable(tmp_path):

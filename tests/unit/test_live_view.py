@@ -114,7 +114,7 @@ def test_trials_kept_from_the_study_after_a_crash_count_as_done_before():
     kept = [TrialRecord(7, "x1", "completed", None, 9, 0.2, {"val_acc": 0.97}, {}),
             TrialRecord(8, "x2", "early_stopped", None, 3, 0.4, {}, {})]
     live.count_done_before(kept)
-    live.count_done_before(kept)  # a second resume meets them again
+    live.count_done_before(kept)  # counted once, however often told
     live.on_step_end(0, [trial("a", "TERMINATED"), trial("b")])
     assert "trials 3/4 done (2 completed, 1 stopped early, 0 failed), 1 running" in live.line()
     assert "best val_loss 0.2 (trial-007, val_acc 0.97)" in live.line()
