@@ -165,13 +165,14 @@ def resume_and_check(tmp_path, name):
     return done
 
 
-@pytest.mark.parametrize("presses", [1, 2])
-def test_ctrl_c_then_resume(tmp_path, presses):
-    name = f"ctrl-c-{presses}"
+@pytest.mark.parametrize("stop, presses", [(signal.SIGINT, 1), (signal.SIGINT, 2), (signal.SIGTERM, 1)])
+def test_ctrl_c_or_sigterm_then_resume(tmp_path, stop, presses):
+    """SIGTERM to the sweep's process (`kill PID`, a scheduler's preemption) ends it as one Ctrl-C does."""
+    name = f"{stop.name.lower()}-{presses}"
     process = start_long(tmp_path, name)
     wait_for_finished_trials(tmp_path, name, 2, process)
     for _ in range(presses):
-        os.kill(process.pid, signal.SIGINT)
+        os.kill(process.pid, stop)
         time.sleep(0.05)
     try:
         assert process.wait(timeout=60) == 130
