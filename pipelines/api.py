@@ -3,10 +3,11 @@ same checks and records, and hands back what it found."""
 from __future__ import annotations
 
 import dataclasses
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from pipelines.errors import UsageError
+from pipelines.errors import InputError, UsageError
 
 
 @dataclass(frozen=True)
@@ -34,13 +35,16 @@ def run(task: str, **flags) -> SweepResult:
     from pipelines.engine.prepare import prepare
     from pipelines.engine.settings import SweepSettings
 
-    known = {f.name for f in dataclasses.fields(SweepSettings)} - {"task"}
+    known = settings_fields()
     unknown = sorted(set(flags) - known)
     if unknown:
         raise UsageError(f"hpo.run() takes no flag {', '.join(map(repr, unknown))}; "
                          f"it takes {', '.join(sorted(known))}.")
     settings = SweepSettings(task=str(task), **flags)
-    prepared = prepare(settings)
+    try:
+        prepared = prepare(settings)
+    except InputError as exc:
+        raise as_keywords(exc) from None
     from pipelines.engine.ray_session import session
     from pipelines.engine.sweep import run_sweep
 
@@ -50,6 +54,23 @@ def run(task: str, **flags) -> SweepResult:
         ending = session.end_beside()
         if ending is not None:
             ending.join()
+
+
+def settings_fields() -> set[str]:
+    """The keywords hpo.run() takes: the settings of a sweep, but its task."""
+    from pipelines.engine.settings import SweepSettings
+
+    return {f.name for f in dataclasses.fields(SweepSettings)} - {"task"}
+
+
+def as_keywords(exc: InputError) -> InputError:
+    """The same error, saying which keyword of hpo.run() the flags it names are: the checks speak the CLI's words."""
+    flags = list(dict.fromkeys(f for f in re.findall(r"--([a-z][a-z-]+)", str(exc))
+                               if f.replace("-", "_") in settings_fields()))
+    if not flags:
+        return exc
+    named = ", ".join(f"--{f} is {f.replace('-', '_')}=" for f in flags)
+    return type(exc)(f"{exc} (in hpo.run(), {named})")
 
 
 def result_of(outcome) -> SweepResult:
