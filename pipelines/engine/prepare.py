@@ -17,6 +17,7 @@ from pipelines.errors import UsageError
 from pipelines.task_sources import guarded
 from pipelines.tracking.store import resolve_tracking_uri
 from search_spaces.grid import grid_size, grid_values
+from search_spaces.mlp import training_params
 from search_spaces.space import check_space
 from search_spaces.yaml_space import load_space_file
 from trainables.folds import Folds, whole
@@ -79,6 +80,15 @@ def prepare(settings: SweepSettings, new_sweep: bool = True, given_trials: bool 
         data = Folds(data, tuple(registered.task.cross_validate(data, cv, settings.seed)))
     return PreparedSweep(settings, registered, overrides, caps, int(summary.largest["epochs"]), data, objective,
                          grid, enqueued, warm)
+
+
+def model_params(registered) -> tuple[str, ...]:
+    """A task of the user's: the params its space draws besides the training params every task has, for the
+    summary's table (a built-in task's table shows the MLP's own)."""
+    if not registered.task.source:
+        return ()
+    training = set(check_space(training_params).params) | {"weight_decay", "warmup_epochs"}
+    return tuple(p for p in check_space(registered.define_space).params if p not in training)
 
 
 def objective_of(asked: str | None, task) -> Objective:

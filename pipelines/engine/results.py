@@ -41,6 +41,7 @@ class SweepOutcome:
     interrupted: bool = False                          # ended by Ctrl-C; `hpo resume` continues it
     without_weights: list = field(default_factory=list)  # trials whose checkpoint was deleted: no candidates
     unsaved: list[TrialRecord] = field(default_factory=list)  # ended after Tune's last save before a crash
+    model_params: tuple = ()                           # a task of the user's: its own params, shown in the table
 
 
 def collect_trials(results, number_of, metric_names, objective: Objective = Objective()) -> list[TrialRecord]:

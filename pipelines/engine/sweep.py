@@ -17,7 +17,7 @@ from optuna.trial import TrialState
 
 from pipelines.engine import interrupts, study_file, sweep_folder
 from pipelines.engine.finish import finish_parent
-from pipelines.engine.prepare import PreparedSweep, prepare, sweep_params
+from pipelines.engine.prepare import PreparedSweep, model_params, prepare, sweep_params
 from pipelines.engine.ray_session import configure_environment, session
 from pipelines.engine.results import SweepOutcome, collect_trials
 from pipelines.engine.searcher import (
@@ -201,6 +201,7 @@ def drive(tuner, searcher, client, outcome: SweepOutcome, prepared: PreparedSwee
 
     started = time.monotonic()
     experiment, parent_id = outcome.experiment_id, outcome.parent_run_id
+    outcome.model_params = model_params(prepared.registered)
     try:
         with interrupts.guard:
             results = tuner.fit()

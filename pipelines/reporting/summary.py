@@ -12,6 +12,7 @@ from trainables.catalog import CARDS, card
 from trainables.metrics import Objective, mode_of
 
 SHOWN_METRICS = 2   # of a task's metrics, the first this many get a column in the summary table
+OWN_COLUMNS = 3     # of a user's task's own params, the first this many too
 FINAL_MODELS = {"best": "the best trial's weights", "refit": "the best config trained again on train+val",
                 "ensemble": "the best trials' models averaged"}
 
@@ -21,7 +22,7 @@ def print_summary(outcome) -> None:
     trials = sorted(outcome.trials, key=lambda t: (math.isnan(t.best), objective.loss(t.best)))
     metric_names = list(dict.fromkeys(m for t in trials for m in t.metrics
                                       if m not in ("val_loss", objective.metric)))[:SHOWN_METRICS]
-    columns = [c for c in CONFIG_COLUMNS if any(c in t.config for t in trials)]
+    columns = [c for c in (*CONFIG_COLUMNS, *outcome.model_params[:OWN_COLUMNS]) if any(c in t.config for t in trials)]
     rows = [[trial_label(t.number, t.trial_id), t.status, t.epochs,
              t.best, *[t.metrics.get(m) for m in metric_names], *[t.config.get(c) for c in columns]]
             for t in trials]

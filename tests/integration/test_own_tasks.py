@@ -32,6 +32,8 @@ def test_a_short_form_task_file_sweeps_records_its_baselines_and_resumes(tmp_pat
     done = hpo("run", "signal_shapes.py", "--trials", "3", "--max-epochs", "4", "--cv", "0", "--name", "waves",
                cwd=folder)
     assert done.returncode == 0, done.stderr
+    header = next(line for line in done.stdout.splitlines() if line.startswith("trial "))
+    assert "channels" in header and "kernel_size" in header  # the task's own params in the summary's table
     client, parent = parent_run(folder, "waves", "signal_shapes")
     assert parent.info.status == "FINISHED" and parent.data.tags["hpo.task"] == "signal_shapes"
     assert "test_acc" in parent.data.metrics and "baseline_test_acc" in parent.data.metrics
