@@ -17,7 +17,6 @@ from pipelines.errors import UsageError
 from pipelines.task_sources import guarded
 from pipelines.tracking.store import resolve_tracking_uri
 from search_spaces.grid import grid_size, grid_values
-from search_spaces.mlp import training_params
 from search_spaces.space import check_space
 from search_spaces.yaml_space import load_space_file
 from trainables.folds import Folds, whole
@@ -85,6 +84,8 @@ def prepare(settings: SweepSettings, new_sweep: bool = True, given_trials: bool 
 def model_params(registered) -> tuple[str, ...]:
     """A task of the user's: the params its space draws besides the training params every task has, for the
     summary's table (a built-in task's table shows the MLP's own)."""
+    from search_spaces.mlp import training_params  # imports torch: not on the path of a bad flag's error
+
     if not registered.task.source:
         return ()
     training = set(check_space(training_params).params) | {"weight_decay", "warmup_epochs"}
